@@ -1,0 +1,244 @@
+//! What a sampler computes on (DESIGN "Exact laws: one sampler, two kinds of numbers").
+//!
+//! A sampler only forms linear combinations of states with scalar coefficients, asks a denoiser for
+//! x̂₀, and draws standard normal noise. Written against [`Algebra`], [`Denoiser`] and [`Noise`], it runs
+//! on two kinds of values:
+//! - `DVector<f64>` with noise from a seeded PCG stream ([`PcgNoise`]): Monte Carlo, any target;
+//! - [`Form`], an affine form c + Σ_k a_k ξ_k in independent standard normals, per coordinate of Σ's
+//!   eigenbasis ([`FormNoise`]): on Gaussian data the same code returns the exact law of its output.
+//!
+//! Forms stay short: at a step boundary the sampler hands its live values to [`Noise::rebase`], which
+//! re-expresses them jointly in a fresh basis of their own size (a Cholesky factor of their small
+//! covariance), so the cost is linear in the number of steps.
+
+use nalgebra::DVector;
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+use rand_pcg::Pcg64;
+
+use crate::target::{Gaussian, Mixture};
+
+/// A vector space over f64: enough for every sampler in the catalogue.
+pub trait Algebra: Clone {
+    /// Σ_i c_i x_i (at least one term).
+    fn lin(terms: &[(f64, &Self)]) -> Self;
+}
+
+/// A source of independent standard normal values shaped like a state.
+pub trait Noise<S> {
+    fn standard_normal(&mut self, like: &S) -> S;
+    /// Re-express the live values of a sampler in a fresh basis (no-op for plain vectors).
+    fn rebase(&mut self, _live: &mut [&mut S]) {}
+}
+
+/// The data model a sampler queries: x̂₀(x) at noise level (α, σ). ε̂ and the score follow (PZ-1).
+pub trait Denoiser<S> {
+    fn denoise(&self, x: &S, alpha: f64, sigma: f64) -> S;
+}
+
+/// ε̂ = (x − α x̂₀)/σ (PZ-1).
+pub fn eps_from_x0<S: Algebra>(x: &S, x0: &S, alpha: f64, sigma: f64) -> S {
+    S::lin(&[(1.0 / sigma, x), (-alpha / sigma, x0)])
+}
+
+/// ∇log p = (α x̂₀ − x)/σ² (Tweedie, FW-6).
+pub fn score_from_x0<S: Algebra>(x: &S, x0: &S, alpha: f64, sigma: f64) -> S {
+    S::lin(&[(-1.0 / (sigma * sigma), x), (alpha / (sigma * sigma), x0)])
+}
+
+impl Algebra for DVector<f64> {
+    fn lin(terms: &[(f64, &Self)]) -> Self {
+        let mut out = terms[0].1 * terms[0].0;
+        for (c, x) in &terms[1..] {
+            out.axpy(*c, x, 1.0);
+        }
+        out
+    }
+}
+
+/// Seeded standard normal vectors from a PCG64 stream.
+pub struct PcgNoise {
+    pub rng: Pcg64,
+}
+
+impl PcgNoise {
+    pub fn new(rng: Pcg64) -> Self {
+        Self { rng }
+    }
+    pub fn seeded(seed: u64) -> Self {
+        Self { rng: Pcg64::seed_from_u64(seed) }
+    }
+}
+
+impl Noise<DVector<f64>> for PcgNoise {
+    fn standard_normal(&mut self, like: &DVector<f64>) -> DVector<f64> {
+        DVector::from_fn(like.len(), |_, _| StandardNormal.sample(&mut self.rng))
+    }
+}
+
+/// Monte Carlo oracle on mixtures (a Gaussian is converted with [`Gaussian::to_mixture`]).
+impl Denoiser<DVector<f64>> for Mixture {
+    fn denoise(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> DVector<f64> {
+        if sigma == 0.0 {
+            return x / alpha;
+        }
+        Mixture::denoise(self, x, alpha, sigma)
+    }
+}
+
+/// An affine form per coordinate of Σ's eigenbasis: x_i = c_i + Σ_k a[k]_i ξ_{k,i}, with all ξ
+/// independent standard normals (independent across coordinates too).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Form {
+    pub c: Vec<f64>,
+    pub a: Vec<Vec<f64>>,
+}
+
+impl Form {
+    /// The deterministic value `c`.
+    pub fn constant(c: Vec<f64>) -> Self {
+        Self { c, a: Vec::new() }
+    }
+    /// c + diag(s) ξ with one noise component: the law N(c, diag(s²)).
+    pub fn gaussian(c: Vec<f64>, std: Vec<f64>) -> Self {
+        Self { c, a: vec![std] }
+    }
+    pub fn dim(&self) -> usize {
+        self.c.len()
+    }
+    /// The exact mean of every coordinate.
+    pub fn mean(&self) -> &[f64] {
+        &self.c
+    }
+    /// The exact variance of every coordinate: Σ_k a[k]_i².
+    pub fn variance(&self) -> Vec<f64> {
+        let mut v = vec![0.0; self.dim()];
+        for ak in &self.a {
+            for (vi, a) in v.iter_mut().zip(ak) {
+                *vi += a * a;
+            }
+        }
+        v
+    }
+    /// x ↦ diag(k) x + b (the shape of every Gaussian denoiser in the eigenbasis).
+    pub fn diag_affine(&self, k: &[f64], b: &[f64]) -> Form {
+        let c = self.c.iter().zip(k).zip(b).map(|((c, k), b)| k * c + b).collect();
+        let a = self.a.iter().map(|ak| ak.iter().zip(k).map(|(a, k)| a * k).collect()).collect();
+        Form { c, a }
+    }
+}
+
+impl Algebra for Form {
+    fn lin(terms: &[(f64, &Self)]) -> Self {
+        let d = terms[0].1.dim();
+        let nk = terms.iter().map(|(_, f)| f.a.len()).max().unwrap_or(0);
+        let mut c = vec![0.0; d];
+        let mut a = vec![vec![0.0; d]; nk];
+        for (w, f) in terms {
+            for (o, x) in c.iter_mut().zip(&f.c) {
+                *o += w * x;
+            }
+            for (ak, fk) in a.iter_mut().zip(&f.a) {
+                for (o, x) in ak.iter_mut().zip(fk) {
+                    *o += w * x;
+                }
+            }
+        }
+        Form { c, a }
+    }
+}
+
+/// Fresh noise for forms: each draw is a new independent component; `rebase` compresses.
+#[derive(Default)]
+pub struct FormNoise {
+    next: usize,
+}
+
+impl FormNoise {
+    /// A source whose first fresh component comes after the `used` components of the initial state.
+    pub fn after(used: usize) -> Self {
+        Self { next: used }
+    }
+}
+
+impl Noise<Form> for FormNoise {
+    fn standard_normal(&mut self, like: &Form) -> Form {
+        let d = like.dim();
+        let mut a = vec![vec![0.0; d]; self.next + 1];
+        a[self.next] = vec![1.0; d];
+        self.next += 1;
+        Form { c: vec![0.0; d], a }
+    }
+
+    /// Per coordinate, the m live forms have coefficient rows A (m × K) and covariance G = A Aᵀ; write
+    /// G = L Lᵀ (Cholesky, zero columns where G is singular) and replace A by L: same joint law, m components.
+    fn rebase(&mut self, live: &mut [&mut Form]) {
+        let m = live.len();
+        let d = live[0].dim();
+        let mut new_a = vec![vec![vec![0.0; d]; m]; m];
+        let mut g = vec![0.0; m * m];
+        let mut l = vec![0.0; m * m];
+        for i in 0..d {
+            for p in 0..m {
+                for q in 0..=p {
+                    let (fp, fq) = (&live[p].a, &live[q].a);
+                    let mut s = 0.0;
+                    for k in 0..fp.len().min(fq.len()) {
+                        s += fp[k][i] * fq[k][i];
+                    }
+                    g[p * m + q] = s;
+                }
+            }
+            let scale = (0..m).map(|p| g[p * m + p]).fold(0.0, f64::max);
+            cholesky_psd(&g, &mut l, m, 1e-14 * scale);
+            for (p, fa) in new_a.iter_mut().enumerate() {
+                for (k, row) in fa.iter_mut().enumerate() {
+                    row[i] = l[p * m + k];
+                }
+            }
+        }
+        for (f, a) in live.iter_mut().zip(new_a) {
+            f.a = a;
+        }
+        self.next = m;
+    }
+}
+
+/// Lower Cholesky factor of a symmetric positive semi-definite m×m matrix (row-major, lower triangle
+/// read); pivots below `tol` give a zero column (the live values are then linearly dependent).
+fn cholesky_psd(g: &[f64], l: &mut [f64], m: usize, tol: f64) {
+    l.iter_mut().for_each(|v| *v = 0.0);
+    for j in 0..m {
+        let mut diag = g[j * m + j];
+        for k in 0..j {
+            diag -= l[j * m + k] * l[j * m + k];
+        }
+        if diag <= tol {
+            continue;
+        }
+        let ljj = diag.sqrt();
+        l[j * m + j] = ljj;
+        for i in j + 1..m {
+            let mut s = g[i * m + j];
+            for k in 0..j {
+                s -= l[i * m + k] * l[j * m + k];
+            }
+            l[i * m + j] = s / ljj;
+        }
+    }
+}
+
+/// The exact Gaussian denoiser in Σ's eigenbasis: x̂₀_i = μ_i + k_i (x_i − α μ_i),
+/// k_i = α λ_i / (α² λ_i + σ²) (CLAIMS §2.1). At σ = 0 it is x/α.
+impl Denoiser<Form> for Gaussian {
+    fn denoise(&self, x: &Form, alpha: f64, sigma: f64) -> Form {
+        let mu = self.eigen_mean();
+        if sigma == 0.0 {
+            let d = x.dim();
+            return x.diag_affine(&vec![1.0 / alpha; d], &vec![0.0; d]);
+        }
+        let k: Vec<f64> = self.eigvals.iter().map(|l| alpha * l / (alpha * alpha * l + sigma * sigma)).collect();
+        let b: Vec<f64> = mu.iter().zip(&k).map(|(m, k)| m - k * alpha * m).collect();
+        x.diag_affine(&k, &b)
+    }
+}

@@ -1,0 +1,14 @@
+//! diffusion-claims: a research-verification harness for the theory of diffusion models.
+//!
+//! Layers, bottom to top (an arrow only points down): [`schedule`] → [`target`] → [`algebra`] →
+//! [`sampler`] → [`metrics`] → [`claims`] → [`report`] → [`cli`]. See `docs/DESIGN.md`.
+
+pub mod algebra;
+pub mod claims;
+pub mod cli;
+pub mod metrics;
+pub mod report;
+pub mod sampler;
+pub mod schedule;
+pub mod target;
+pub mod tol;

@@ -1,0 +1,215 @@
+//! Samplers, each written once against [`Algebra`]/[`Denoiser`]/[`Noise`], and their time grids.
+//!
+//! Reverse dynamics run from the noisiest grid time to the cleanest; a step goes from `s` (later,
+//! noisier) to `t < s` (CONV-8: reverse time with positive steps h = s − t). Every update is stated in
+//! (α, σ) so the same code serves every schedule of CLAIMS §1.1.
+
+use crate::algebra::{eps_from_x0, score_from_x0, Algebra, Denoiser, Noise};
+use crate::schedule::Schedule;
+use anyhow::{ensure, Result};
+
+/// Which variance DDPM ancestral sampling injects (CONV-7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DdpmVariance {
+    /// σ² = β_n ("fixed large", the DDPM code's default).
+    Large,
+    /// σ² = β̃_n = (1 − ᾱ_{n−1})β_n/(1 − ᾱ_n) ("fixed small", the true posterior variance).
+    Small,
+}
+
+/// A sampler of the catalogue.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Sampler {
+    /// Ho et al. (2020), Alg. 2: x_t = (x_s − β ε̂/σ_s)/√(1−β) + √v z, β = 1 − ᾱ_s/ᾱ_t (VP schedules only).
+    Ddpm(DdpmVariance),
+    /// Song et al. DDIM(η): x_t = α_t x̂₀ + √(σ_t² − c₁²) ε̂ + c₁ z, c₁ = η σ_t √(1 − e^{−2h}) (DD-1; for VP
+    /// this is DDIM's σ_t(η) = η√((1−ᾱ_{t−1})/(1−ᾱ_t))√(1−ᾱ_t/ᾱ_{t−1})).
+    Ddim { eta: f64 },
+    /// Euler–Maruyama of McAllester's reverse-noise family (RV-2) in reverse time:
+    /// x_t = x_s − h [f x_s − ((1+λ)/2) g² ∇log p_s] + √(λ g² h) z, λ = `noise_level`.
+    /// λ = 1 is the reverse SDE (RV-1), λ = 0 Euler on the probability-flow ODE (RV-3).
+    EulerMaruyama { noise_level: f64 },
+    /// Euler in the VE-ised variables (σ̄ = σ/α, x̄ = x/α): x̄_t = x̄_s + (σ̄_t − σ̄_s) ε̂ (DD-3).
+    EulerVe,
+    /// DPM-Solver-1 (Lu et al. 2022): x_t = (α_t/α_s) x_s − σ_t (e^h − 1) ε̂, h = λ_t − λ_s.
+    DpmSolver1,
+    /// DPM-Solver++(1) (Lu et al. 2022b), data prediction: x_t = (σ_t/σ_s) x_s − α_t (e^{−h} − 1) x̂₀.
+    DpmSolverPp1,
+}
+
+impl Sampler {
+    /// The samplers of the foundation issue with their conventional parameters.
+    pub fn foundation_set() -> Vec<Sampler> {
+        vec![
+            Sampler::Ddpm(DdpmVariance::Large),
+            Sampler::Ddpm(DdpmVariance::Small),
+            Sampler::Ddim { eta: 0.0 },
+            Sampler::Ddim { eta: 0.5 },
+            Sampler::Ddim { eta: 1.0 },
+            Sampler::EulerMaruyama { noise_level: 1.0 },
+            Sampler::EulerMaruyama { noise_level: 0.0 },
+            Sampler::EulerVe,
+            Sampler::DpmSolver1,
+            Sampler::DpmSolverPp1,
+        ]
+    }
+
+    /// A stable label for CSVs.
+    pub fn label(&self) -> String {
+        match self {
+            Sampler::Ddpm(DdpmVariance::Large) => "ddpm-beta".into(),
+            Sampler::Ddpm(DdpmVariance::Small) => "ddpm-beta-tilde".into(),
+            Sampler::Ddim { eta } => format!("ddim-eta{eta}"),
+            Sampler::EulerMaruyama { noise_level } if *noise_level == 0.0 => "pf-ode-euler".into(),
+            Sampler::EulerMaruyama { noise_level } => format!("em-noise{noise_level}"),
+            Sampler::EulerVe => "euler-ve".into(),
+            Sampler::DpmSolver1 => "dpm-solver-1".into(),
+            Sampler::DpmSolverPp1 => "dpm-solver++1".into(),
+        }
+    }
+
+    /// Does the sampler inject noise?
+    pub fn is_stochastic(&self) -> bool {
+        match self {
+            Sampler::Ddpm(_) => true,
+            Sampler::Ddim { eta } => *eta != 0.0,
+            Sampler::EulerMaruyama { noise_level } => *noise_level != 0.0,
+            Sampler::EulerVe | Sampler::DpmSolver1 | Sampler::DpmSolverPp1 => false,
+        }
+    }
+
+    /// Run from `x` at `times[0]` down to `times.last()`; `observe(k, x)` sees the state at `times[k]`.
+    pub fn run_observed<S, D, N>(
+        &self,
+        schedule: &dyn Schedule,
+        times: &[f64],
+        mut x: S,
+        model: &D,
+        noise: &mut N,
+        observe: &mut dyn FnMut(usize, &S),
+    ) -> S
+    where
+        S: Algebra,
+        D: Denoiser<S> + ?Sized,
+        N: Noise<S> + ?Sized,
+    {
+        observe(0, &x);
+        for k in 1..times.len() {
+            x = self.step(schedule, times[k - 1], times[k], &x, model, noise);
+            noise.rebase(&mut [&mut x]);
+            observe(k, &x);
+        }
+        x
+    }
+
+    /// Run from `x` at `times[0]` down to `times.last()`.
+    pub fn run<S, D, N>(&self, schedule: &dyn Schedule, times: &[f64], x: S, model: &D, noise: &mut N) -> S
+    where
+        S: Algebra,
+        D: Denoiser<S> + ?Sized,
+        N: Noise<S> + ?Sized,
+    {
+        self.run_observed(schedule, times, x, model, noise, &mut |_, _| {})
+    }
+
+    /// One step from time `s` to the earlier time `t`.
+    pub fn step<S, D, N>(&self, schedule: &dyn Schedule, s: f64, t: f64, x: &S, model: &D, noise: &mut N) -> S
+    where
+        S: Algebra,
+        D: Denoiser<S> + ?Sized,
+        N: Noise<S> + ?Sized,
+    {
+        let (alpha_s, sigma_s) = (schedule.alpha(s), schedule.sigma(s));
+        let (alpha_t, sigma_t) = (schedule.alpha(t), schedule.sigma(t));
+        let x0 = model.denoise(x, alpha_s, sigma_s);
+        match *self {
+            Sampler::Ddpm(variance) => {
+                let beta = 1.0 - (alpha_s * alpha_s) / (alpha_t * alpha_t);
+                let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
+                let mean = S::lin(&[(1.0 / (1.0 - beta).sqrt(), x), (-beta / sigma_s / (1.0 - beta).sqrt(), &eps)]);
+                let var = match variance {
+                    DdpmVariance::Large => beta,
+                    DdpmVariance::Small => beta * sigma_t * sigma_t / (sigma_s * sigma_s),
+                };
+                let z = noise.standard_normal(x);
+                S::lin(&[(1.0, &mean), (var.sqrt(), &z)])
+            }
+            Sampler::Ddim { eta } => {
+                let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
+                // e^{−2h} = (α_s σ_t / (α_t σ_s))².
+                let r = (alpha_s * sigma_t) / (alpha_t * sigma_s);
+                let c1 = eta * sigma_t * (1.0 - r * r).max(0.0).sqrt();
+                let c2 = (sigma_t * sigma_t - c1 * c1).max(0.0).sqrt();
+                if c1 == 0.0 {
+                    S::lin(&[(alpha_t, &x0), (c2, &eps)])
+                } else {
+                    let z = noise.standard_normal(x);
+                    S::lin(&[(alpha_t, &x0), (c2, &eps), (c1, &z)])
+                }
+            }
+            Sampler::EulerMaruyama { noise_level } => {
+                let h = s - t;
+                let (f, g2) = (schedule.f(s), schedule.g2(s));
+                let score = score_from_x0(x, &x0, alpha_s, sigma_s);
+                let drift_x = 1.0 - h * f;
+                let drift_s = h * 0.5 * (1.0 + noise_level) * g2;
+                if noise_level == 0.0 {
+                    S::lin(&[(drift_x, x), (drift_s, &score)])
+                } else {
+                    let z = noise.standard_normal(x);
+                    S::lin(&[(drift_x, x), (drift_s, &score), ((noise_level * g2 * h).sqrt(), &z)])
+                }
+            }
+            Sampler::EulerVe => {
+                let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
+                let xbar_s = S::lin(&[(1.0 / alpha_s, x)]);
+                let xbar_t = S::lin(&[(1.0, &xbar_s), (sigma_t / alpha_t - sigma_s / alpha_s, &eps)]);
+                S::lin(&[(alpha_t, &xbar_t)])
+            }
+            Sampler::DpmSolver1 => {
+                let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
+                let h = (alpha_t / sigma_t).ln() - (alpha_s / sigma_s).ln();
+                S::lin(&[(alpha_t / alpha_s, x), (-sigma_t * h.exp_m1(), &eps)])
+            }
+            Sampler::DpmSolverPp1 => {
+                let h = (alpha_t / sigma_t).ln() - (alpha_s / sigma_s).ln();
+                S::lin(&[(sigma_t / sigma_s, x), (-alpha_t * (-h).exp_m1(), &x0)])
+            }
+        }
+    }
+}
+
+/// `steps + 1` times uniform in t, from `t_max` down to `t_min`.
+pub fn uniform_t(t_max: f64, t_min: f64, steps: usize) -> Result<Vec<f64>> {
+    ensure!(steps >= 1, "the number of steps must be at least 1 (got {steps})");
+    ensure!(t_max > t_min, "the grid must run from a later to an earlier time (t_max {t_max} ≤ t_min {t_min})");
+    Ok((0..=steps).map(|k| t_max + (t_min - t_max) * k as f64 / steps as f64).collect())
+}
+
+/// `steps + 1` times uniform in λ = log(α/σ), from `t_max` down to `t_min` (DPM-Solver's grid).
+pub fn uniform_logsnr(schedule: &dyn Schedule, t_max: f64, t_min: f64, steps: usize) -> Result<Vec<f64>> {
+    ensure!(steps >= 1, "the number of steps must be at least 1 (got {steps})");
+    ensure!(t_max > t_min, "the grid must run from a later to an earlier time");
+    let (l0, l1) = (schedule.logsnr(t_max), schedule.logsnr(t_min));
+    let mut times: Vec<f64> = (0..=steps)
+        .map(|k| schedule.t_of_logsnr(l0 + (l1 - l0) * k as f64 / steps as f64))
+        .collect();
+    times[0] = t_max;
+    times[steps] = t_min;
+    Ok(times)
+}
+
+/// Round-off budget of a first-order run along `times`, in units of ε·‖x‖: Σ_k κ_k with
+/// κ_k = 1 + (α_t/α_s)(1 + σ_s) + (σ_t/σ_s)(1 + α_s), the sizes of the coefficients that the noise-form
+/// (DPM-Solver-1: α_t/α_s and σ_t(e^h − 1) = α_tσ_s/α_s − σ_t) and the data-form (DPM-Solver++1: σ_t/σ_s and
+/// α_t(1 − e^{−h}) = α_t − σ_tα_s/σ_s) updates combine. Near α_s → 0 or σ_s → 0 these forms cancel
+/// catastrophically, and identities between them hold only to this budget.
+pub fn first_order_roundoff(schedule: &dyn Schedule, times: &[f64]) -> f64 {
+    times
+        .windows(2)
+        .map(|w| {
+            let (a_s, s_s, a_t, s_t) = (schedule.alpha(w[0]), schedule.sigma(w[0]), schedule.alpha(w[1]), schedule.sigma(w[1]));
+            1.0 + (a_t / a_s) * (1.0 + s_s) + (s_t / s_s) * (1.0 + a_s)
+        })
+        .sum()
+}

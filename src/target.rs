@@ -1,0 +1,281 @@
+//! Data laws whose noised marginals p_t are exact (CLAIMS §2.1–2.2).
+//!
+//! [`Gaussian`] keeps N(μ, Σ) eigen-decomposed (singular Σ allowed); [`Mixture`] is Σ_k π_k N(μ_k, Σ_k)
+//! with full covariances; a point mass is a Gaussian with zero eigenvalues. Everything is evaluated at
+//! a noise level given as (α, σ), so any schedule can drive it.
+
+use anyhow::{bail, ensure, Result};
+use nalgebra::{DMatrix, DVector};
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, StandardNormal};
+
+/// N(μ, Σ) with Σ = V diag(λ) Vᵀ. `eigvecs = None` means V = I (Σ diagonal).
+#[derive(Clone, Debug)]
+pub struct Gaussian {
+    pub mean: DVector<f64>,
+    pub eigvals: DVector<f64>,
+    pub eigvecs: Option<DMatrix<f64>>,
+}
+
+impl Gaussian {
+    /// # Errors
+    /// A negative, NaN or infinite eigenvalue, a non-finite mean, or mismatched sizes.
+    pub fn from_eigen(mean: DVector<f64>, eigvals: DVector<f64>, eigvecs: Option<DMatrix<f64>>) -> Result<Self> {
+        ensure!(mean.len() == eigvals.len(), "mean has {} entries but the spectrum has {}", mean.len(), eigvals.len());
+        ensure!(!eigvals.is_empty(), "the spectrum is empty");
+        for (i, &l) in eigvals.iter().enumerate() {
+            if !l.is_finite() {
+                bail!("eigenvalue {i} is {l}: a covariance spectrum must be finite");
+            }
+            if l < 0.0 {
+                bail!("eigenvalue {i} is {l} < 0: the covariance is not positive semi-definite");
+            }
+        }
+        if let Some((i, m)) = mean.iter().enumerate().find(|(_, m)| !m.is_finite()) {
+            bail!("mean entry {i} is {m}");
+        }
+        if let Some(v) = &eigvecs {
+            ensure!(v.nrows() == mean.len() && v.ncols() == mean.len(), "eigenvector matrix must be d×d");
+            let err = (v.transpose() * v - DMatrix::identity(v.nrows(), v.ncols())).abs().max();
+            ensure!(err < 1e-10, "eigenvectors are not orthonormal (‖VᵀV − I‖max = {err:e})");
+        }
+        Ok(Self { mean, eigvals, eigvecs })
+    }
+
+    /// From a full covariance matrix (symmetric eigendecomposition; the lower triangle is read).
+    ///
+    /// # Errors
+    /// Non-symmetric, non-finite or non-PSD Σ (eigenvalues below −1e-12·‖Σ‖ are rejected; tiny negative
+    /// round-off is clamped to 0).
+    pub fn from_covariance(mean: DVector<f64>, cov: DMatrix<f64>) -> Result<Self> {
+        ensure!(cov.is_square() && cov.nrows() == mean.len(), "covariance must be d×d with d = {}", mean.len());
+        ensure!(cov.iter().all(|v| v.is_finite()), "covariance has a non-finite entry");
+        let asym = (&cov - cov.transpose()).abs().max();
+        let scale = cov.abs().max().max(1e-300);
+        ensure!(asym <= 1e-12 * scale, "covariance is not symmetric (max |Σ − Σᵀ| = {asym:e})");
+        let eig = nalgebra::SymmetricEigen::try_new(cov, 1e-15, 10_000)
+            .ok_or_else(|| anyhow::anyhow!("symmetric eigendecomposition did not converge"))?;
+        let min = eig.eigenvalues.min();
+        ensure!(min >= -1e-12 * scale, "covariance is not positive semi-definite (smallest eigenvalue {min:e})");
+        let eigvals = eig.eigenvalues.map(|l| l.max(0.0));
+        Self::from_eigen(mean, eigvals, Some(eig.eigenvectors))
+    }
+
+    pub fn dim(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// The point mass δ_μ.
+    pub fn point_mass(mean: DVector<f64>) -> Self {
+        let d = mean.len();
+        Self { mean, eigvals: DVector::zeros(d), eigvecs: None }
+    }
+
+    /// Coordinates in Σ's eigenbasis: Vᵀ x.
+    pub fn to_eigen(&self, x: &DVector<f64>) -> DVector<f64> {
+        match &self.eigvecs {
+            Some(v) => v.transpose() * x,
+            None => x.clone(),
+        }
+    }
+    /// Back from the eigenbasis: V y.
+    pub fn from_eigen_coords(&self, y: &DVector<f64>) -> DVector<f64> {
+        match &self.eigvecs {
+            Some(v) => v * y,
+            None => y.clone(),
+        }
+    }
+    /// V diag(s) Vᵀ.
+    pub fn matrix_with_spectrum(&self, s: &DVector<f64>) -> DMatrix<f64> {
+        match &self.eigvecs {
+            Some(v) => v * DMatrix::from_diagonal(s) * v.transpose(),
+            None => DMatrix::from_diagonal(s),
+        }
+    }
+    pub fn covariance(&self) -> DMatrix<f64> {
+        self.matrix_with_spectrum(&self.eigvals)
+    }
+    /// Mean in the eigenbasis.
+    pub fn eigen_mean(&self) -> DVector<f64> {
+        self.to_eigen(&self.mean)
+    }
+    /// The noised marginal p_t = N(α μ, α² Σ + σ² I) as (mean, eigenvalues) in the same eigenbasis.
+    pub fn marginal(&self, alpha: f64, sigma: f64) -> (DVector<f64>, DVector<f64>) {
+        (&self.mean * alpha, self.eigvals.map(|l| alpha * alpha * l + sigma * sigma))
+    }
+    /// As a one-component mixture (full matrices), for Monte Carlo and for independent cross-checks.
+    pub fn to_mixture(&self) -> Mixture {
+        Mixture::new(vec![1.0], vec![self.mean.clone()], vec![self.covariance()]).expect("a valid Gaussian is a valid mixture")
+    }
+    /// One draw of x ~ N(μ, Σ).
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> DVector<f64> {
+        let z = DVector::from_fn(self.dim(), |i, _| self.eigvals[i].sqrt() * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng));
+        &self.mean + self.from_eigen_coords(&z)
+    }
+}
+
+/// One Gaussian component evaluated at a noise level: m = α μ_k, C = α² Σ_k + σ² I, its Cholesky.
+struct NoisedComponent {
+    m: DVector<f64>,
+    c_inv: DMatrix<f64>,
+    log_norm: f64,
+}
+
+/// Σ_k π_k N(μ_k, Σ_k) with full (possibly singular) covariances.
+#[derive(Clone, Debug)]
+pub struct Mixture {
+    pub weights: Vec<f64>,
+    pub means: Vec<DVector<f64>>,
+    pub covs: Vec<DMatrix<f64>>,
+}
+
+impl Mixture {
+    /// # Errors
+    /// Weights not positive or not summing to 1 (to 1e-12), mismatched dimensions, non-symmetric covariances.
+    pub fn new(weights: Vec<f64>, means: Vec<DVector<f64>>, covs: Vec<DMatrix<f64>>) -> Result<Self> {
+        ensure!(!weights.is_empty(), "a mixture needs at least one component");
+        ensure!(weights.len() == means.len() && means.len() == covs.len(), "weights, means and covariances differ in number");
+        ensure!(weights.iter().all(|w| *w > 0.0 && w.is_finite()), "mixture weights must be positive and finite");
+        let total: f64 = weights.iter().sum();
+        ensure!((total - 1.0).abs() < 1e-12, "mixture weights sum to {total}, not 1");
+        let d = means[0].len();
+        for (m, c) in means.iter().zip(&covs) {
+            ensure!(m.len() == d && c.nrows() == d && c.ncols() == d, "component dimensions differ");
+            ensure!((c - c.transpose()).abs().max() <= 1e-12 * c.abs().max().max(1.0), "component covariance not symmetric");
+        }
+        Ok(Self { weights, means, covs })
+    }
+
+    /// Isotropic components N(μ_k, s_k² I).
+    pub fn isotropic(weights: Vec<f64>, means: Vec<DVector<f64>>, variances: &[f64]) -> Result<Self> {
+        let covs = means.iter().zip(variances).map(|(m, v)| DMatrix::identity(m.len(), m.len()) * *v).collect();
+        Self::new(weights, means, covs)
+    }
+
+    pub fn dim(&self) -> usize {
+        self.means[0].len()
+    }
+
+    fn components(&self, alpha: f64, sigma: f64) -> Vec<NoisedComponent> {
+        let d = self.dim();
+        self.means
+            .iter()
+            .zip(&self.covs)
+            .map(|(mu, cov)| {
+                let c = cov * (alpha * alpha) + DMatrix::identity(d, d) * (sigma * sigma);
+                let chol = nalgebra::Cholesky::new(c).expect("α²Σ + σ²I must be positive definite (σ > 0 or Σ ≻ 0)");
+                let log_det: f64 = 2.0 * chol.l().diagonal().iter().map(|v| v.ln()).sum::<f64>();
+                NoisedComponent {
+                    m: mu * alpha,
+                    c_inv: chol.inverse(),
+                    log_norm: -0.5 * (d as f64 * (2.0 * std::f64::consts::PI).ln() + log_det),
+                }
+            })
+            .collect()
+    }
+
+    /// Responsibilities r_k(x) (log-sum-exp) and log p_t(x).
+    fn responsibilities(&self, comps: &[NoisedComponent], x: &DVector<f64>) -> (Vec<f64>, f64) {
+        let logs: Vec<f64> = comps
+            .iter()
+            .zip(&self.weights)
+            .map(|(c, w)| {
+                let r = x - &c.m;
+                w.ln() + c.log_norm - 0.5 * r.dot(&(&c.c_inv * &r))
+            })
+            .collect();
+        let max = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = logs.iter().map(|l| (l - max).exp()).sum();
+        let lse = max + sum.ln();
+        (logs.iter().map(|l| (l - lse).exp()).collect(), lse)
+    }
+
+    /// log p_t(x) at noise level (α, σ).
+    pub fn log_density(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> f64 {
+        self.responsibilities(&self.components(alpha, sigma), x).1
+    }
+
+    /// Class posterior p_t(k | x) = r_k(x).
+    pub fn class_posterior(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> Vec<f64> {
+        self.responsibilities(&self.components(alpha, sigma), x).0
+    }
+
+    /// ∇ log p_t(x) = −Σ_k r_k C_k⁻¹(x − m_k), computed directly (not via the denoiser).
+    pub fn score(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> DVector<f64> {
+        let comps = self.components(alpha, sigma);
+        let (r, _) = self.responsibilities(&comps, x);
+        let mut s = DVector::zeros(x.len());
+        for (c, rk) in comps.iter().zip(&r) {
+            s -= (&c.c_inv * (x - &c.m)) * *rk;
+        }
+        s
+    }
+
+    /// Posterior mean of each component, μ̂_k = μ_k + α Σ_k C_k⁻¹(x − m_k), with r_k.
+    fn component_posteriors(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> (Vec<f64>, Vec<DVector<f64>>, Vec<DMatrix<f64>>) {
+        let comps = self.components(alpha, sigma);
+        let (r, _) = self.responsibilities(&comps, x);
+        let mut means = Vec::new();
+        let mut covs = Vec::new();
+        for ((c, mu), cov) in comps.iter().zip(&self.means).zip(&self.covs) {
+            let gain = cov * &c.c_inv; // Σ_k C_k⁻¹
+            means.push(mu + (&gain * (x - &c.m)) * alpha);
+            covs.push(gain * (sigma * sigma)); // Cov_k = σ² Σ_k C_k⁻¹
+        }
+        (r, means, covs)
+    }
+
+    /// x̂₀(x) = E[x₀ | x_t = x] = Σ_k r_k μ̂_k, computed directly (not via the score).
+    pub fn denoise(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> DVector<f64> {
+        let (r, means, _) = self.component_posteriors(x, alpha, sigma);
+        means.iter().zip(&r).fold(DVector::zeros(x.len()), |acc, (m, rk)| acc + m * *rk)
+    }
+
+    /// Cov[x₀ | x_t = x] = Σ_k r_k [Cov_k + (μ̂_k − x̂₀)(μ̂_k − x̂₀)ᵀ] (law of total covariance).
+    pub fn posterior_covariance(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> DMatrix<f64> {
+        let (r, means, covs) = self.component_posteriors(x, alpha, sigma);
+        let xhat = means.iter().zip(&r).fold(DVector::zeros(x.len()), |acc, (m, rk)| acc + m * *rk);
+        let d = x.len();
+        let mut out = DMatrix::zeros(d, d);
+        for ((m, c), rk) in means.iter().zip(&covs).zip(&r) {
+            let dm = m - &xhat;
+            out += (c + &dm * dm.transpose()) * *rk;
+        }
+        out
+    }
+
+    /// ∇² log p_t(x) = Σ_k r_k [C_k⁻¹(x−m_k)(x−m_k)ᵀC_k⁻¹ − C_k⁻¹] − s sᵀ (CLAIMS §2.2).
+    pub fn hessian_log_density(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> DMatrix<f64> {
+        let comps = self.components(alpha, sigma);
+        let (r, _) = self.responsibilities(&comps, x);
+        let d = x.len();
+        let mut h = DMatrix::zeros(d, d);
+        let mut s = DVector::zeros(d);
+        for (c, rk) in comps.iter().zip(&r) {
+            let u = &c.c_inv * (x - &c.m);
+            h += (&u * u.transpose() - &c.c_inv) * *rk;
+            s -= u * *rk;
+        }
+        h - &s * s.transpose()
+    }
+
+    /// One draw x₀ ~ p₀.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> DVector<f64> {
+        let u: f64 = rng.random();
+        let mut acc = 0.0;
+        let mut k = self.weights.len() - 1;
+        for (i, w) in self.weights.iter().enumerate() {
+            acc += w;
+            if u < acc {
+                k = i;
+                break;
+            }
+        }
+        let d = self.dim();
+        let z = DVector::from_fn(d, |_, _| StandardNormal.sample(rng));
+        // Σ_k may be singular: factor through its eigendecomposition.
+        let eig = nalgebra::SymmetricEigen::new(self.covs[k].clone());
+        let root = &eig.eigenvectors * DMatrix::from_diagonal(&eig.eigenvalues.map(|l| l.max(0.0).sqrt()));
+        &self.means[k] + root * z
+    }
+}
