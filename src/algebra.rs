@@ -66,7 +66,9 @@ impl PcgNoise {
         Self { rng }
     }
     pub fn seeded(seed: u64) -> Self {
-        Self { rng: Pcg64::seed_from_u64(seed) }
+        Self {
+            rng: Pcg64::seed_from_u64(seed),
+        }
     }
 }
 
@@ -122,8 +124,18 @@ impl Form {
     }
     /// x ↦ diag(k) x + b (the shape of every Gaussian denoiser in the eigenbasis).
     pub fn diag_affine(&self, k: &[f64], b: &[f64]) -> Form {
-        let c = self.c.iter().zip(k).zip(b).map(|((c, k), b)| k * c + b).collect();
-        let a = self.a.iter().map(|ak| ak.iter().zip(k).map(|(a, k)| a * k).collect()).collect();
+        let c = self
+            .c
+            .iter()
+            .zip(k)
+            .zip(b)
+            .map(|((c, k), b)| k * c + b)
+            .collect();
+        let a = self
+            .a
+            .iter()
+            .map(|ak| ak.iter().zip(k).map(|(a, k)| a * k).collect())
+            .collect();
         Form { c, a }
     }
 }
@@ -229,15 +241,26 @@ fn cholesky_psd(g: &[f64], l: &mut [f64], m: usize, tol: f64) {
 }
 
 /// The exact Gaussian denoiser in Σ's eigenbasis: x̂₀_i = μ_i + k_i (x_i − α μ_i),
-/// k_i = α λ_i / (α² λ_i + σ²) (CLAIMS §2.1). At σ = 0 it is x/α.
+/// k_i = α λ_i / (α² λ_i + σ²) (CLAIMS §2.1).
 impl Denoiser<Form> for Gaussian {
     fn denoise(&self, x: &Form, alpha: f64, sigma: f64) -> Form {
         let mu = self.eigen_mean();
-        if sigma == 0.0 {
-            let d = x.dim();
-            return x.diag_affine(&vec![1.0 / alpha; d], &vec![0.0; d]);
-        }
-        let k: Vec<f64> = self.eigvals.iter().map(|l| alpha * l / (alpha * alpha * l + sigma * sigma)).collect();
+        // At σ = 0 the limit is k = 1/α where λ > 0 and k = 0 where λ = 0 (the data sit at μ there).
+        let k: Vec<f64> = self
+            .eigvals
+            .iter()
+            .map(|l| {
+                if sigma == 0.0 {
+                    if *l > 0.0 {
+                        1.0 / alpha
+                    } else {
+                        0.0
+                    }
+                } else {
+                    alpha * l / (alpha * alpha * l + sigma * sigma)
+                }
+            })
+            .collect();
         let b: Vec<f64> = mu.iter().zip(&k).map(|(m, k)| m - k * alpha * m).collect();
         x.diag_affine(&k, &b)
     }

@@ -35,11 +35,21 @@ pub struct Args {
 }
 
 /// Run `claims` on a pool of `threads` threads (0 = rayon's default); outcomes come back in input order.
-pub fn run_claims(claims: &[Claim], scale: Scale, seed: u64, threads: usize, progress: bool) -> Result<Vec<Outcome>> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+pub fn run_claims(
+    claims: &[Claim],
+    scale: Scale,
+    seed: u64,
+    threads: usize,
+    progress: bool,
+) -> Result<Vec<Outcome>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     let bar = if progress {
         let b = ProgressBar::new(claims.len() as u64);
-        b.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}")?);
+        b.set_style(ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}",
+        )?);
         b
     } else {
         ProgressBar::hidden()
@@ -60,7 +70,11 @@ pub fn run_claims(claims: &[Claim], scale: Scale, seed: u64, threads: usize, pro
                 });
                 bar.inc(1);
                 bar.set_message(c.id);
-                Outcome { claim: c.clone(), evidence, seconds: start.elapsed().as_secs_f64() }
+                Outcome {
+                    claim: c.clone(),
+                    evidence,
+                    seconds: start.elapsed().as_secs_f64(),
+                }
             })
             .collect()
     });
@@ -70,14 +84,20 @@ pub fn run_claims(claims: &[Claim], scale: Scale, seed: u64, threads: usize, pro
 
 /// Select claims by family (None = all) and ids (empty = all); unknown ids are an error.
 pub fn select(family: Option<&str>, only: &[String]) -> Result<Vec<Claim>> {
-    let all: Vec<Claim> = registry().into_iter().filter(|c| family.is_none_or(|f| c.family == f)).collect();
+    let all: Vec<Claim> = registry()
+        .into_iter()
+        .filter(|c| family.is_none_or(|f| c.family == f))
+        .collect();
     for id in only {
         if !all.iter().any(|c| c.id == id) {
             let known: Vec<&str> = all.iter().map(|c| c.id).collect();
             bail!("unknown claim id {id:?}; known: {}", known.join(", "));
         }
     }
-    Ok(all.into_iter().filter(|c| only.is_empty() || only.iter().any(|o| o == c.id)).collect())
+    Ok(all
+        .into_iter()
+        .filter(|c| only.is_empty() || only.iter().any(|o| o == c.id))
+        .collect())
 }
 
 /// The whole program of `reproduce` (family = None) and of a family binary. Returns the exit code.
@@ -86,7 +106,10 @@ pub fn main_for(family: Option<&str>) -> Result<i32> {
     let claims = select(family, &args.only)?;
     if args.list {
         for c in &claims {
-            println!("{:<12} {:<14} {:<40} {}", c.id, c.family, c.source, c.statement);
+            println!(
+                "{:<12} {:<14} {:<40} {}",
+                c.id, c.family, c.source, c.statement
+            );
         }
         return Ok(0);
     }
@@ -95,8 +118,14 @@ pub fn main_for(family: Option<&str>) -> Result<i32> {
     }
     let start = Instant::now();
     let outcomes = run_claims(&claims, args.scale, args.seed, args.threads, true)?;
-    let bin = family.map(|f| f.to_string()).unwrap_or_else(|| "reproduce".into());
-    let command = format!("cargo run --release --bin {bin} -- --scale {} --seed {}", args.scale.name(), args.seed);
+    let bin = family
+        .map(|f| f.to_string())
+        .unwrap_or_else(|| "reproduce".into());
+    let command = format!(
+        "cargo run --release --bin {bin} -- --scale {} --seed {}",
+        args.scale.name(),
+        args.seed
+    );
     if args.only.is_empty() {
         write_all(&args.out, &outcomes, &command)?;
     } else {
@@ -126,7 +155,13 @@ pub fn main_for(family: Option<&str>) -> Result<i32> {
             e.detail
         );
     }
-    println!("{} claims in {:.1}s, {} FAIL; evidence in {}", outcomes.len(), start.elapsed().as_secs_f64(), failed, args.out.display());
+    println!(
+        "{} claims in {:.1}s, {} FAIL; evidence in {}",
+        outcomes.len(),
+        start.elapsed().as_secs_f64(),
+        failed,
+        args.out.display()
+    );
     Ok(if failed > 0 { 1 } else { 0 })
 }
 

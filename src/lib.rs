@@ -6,9 +6,15 @@
 pub mod algebra;
 pub mod claims;
 pub mod cli;
+pub mod conventions;
+pub mod losses;
 pub mod metrics;
+pub mod models;
+pub mod pg;
+pub mod quadrature;
 pub mod report;
 pub mod sampler;
 pub mod schedule;
+pub mod spectrum;
 pub mod target;
 pub mod tol;

@@ -6,14 +6,23 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Symmetric PSD square root through the symmetric eigendecomposition (negative round-off clamped).
 pub fn sqrtm_psd(a: &DMatrix<f64>) -> Result<DMatrix<f64>> {
-    let eig = SymmetricEigen::try_new(a.clone(), 1e-15, 10_000).ok_or_else(|| anyhow!("eigendecomposition did not converge"))?;
+    let eig = SymmetricEigen::try_new(a.clone(), 1e-15, 10_000)
+        .ok_or_else(|| anyhow!("eigendecomposition did not converge"))?;
     let root = eig.eigenvalues.map(|l| l.max(0.0).sqrt());
     Ok(&eig.eigenvectors * DMatrix::from_diagonal(&root) * eig.eigenvectors.transpose())
 }
 
 /// W2 between N(m1, V1) and N(m2, V2) (Bures): W2² = ‖m1 − m2‖² + tr(V1 + V2 − 2(V2^{1/2} V1 V2^{1/2})^{1/2}).
-pub fn w2_gaussian(m1: &DVector<f64>, v1: &DMatrix<f64>, m2: &DVector<f64>, v2: &DMatrix<f64>) -> Result<f64> {
-    ensure!(m1.len() == m2.len() && v1.nrows() == m1.len() && v2.nrows() == m2.len(), "dimension mismatch in W2");
+pub fn w2_gaussian(
+    m1: &DVector<f64>,
+    v1: &DMatrix<f64>,
+    m2: &DVector<f64>,
+    v2: &DMatrix<f64>,
+) -> Result<f64> {
+    ensure!(
+        m1.len() == m2.len() && v1.nrows() == m1.len() && v2.nrows() == m2.len(),
+        "dimension mismatch in W2"
+    );
     let r2 = sqrtm_psd(v2)?;
     let sym = &r2 * v1 * &r2;
     let cross = sqrtm_psd(&(0.5 * (&sym + sym.transpose())))?;
@@ -25,17 +34,30 @@ pub fn w2_gaussian(m1: &DVector<f64>, v1: &DMatrix<f64>, m2: &DVector<f64>, v2: 
 /// W2² = ‖m1 − m2‖² + Σ_i (√v1_i − √v2_i)².
 pub fn w2_commuting(m1: &[f64], v1: &[f64], m2: &[f64], v2: &[f64]) -> f64 {
     let mean: f64 = m1.iter().zip(m2).map(|(a, b)| (a - b) * (a - b)).sum();
-    let cov: f64 = v1.iter().zip(v2).map(|(a, b)| (a.max(0.0).sqrt() - b.max(0.0).sqrt()).powi(2)).sum();
+    let cov: f64 = v1
+        .iter()
+        .zip(v2)
+        .map(|(a, b)| (a.max(0.0).sqrt() - b.max(0.0).sqrt()).powi(2))
+        .sum();
     (mean + cov).sqrt()
 }
 
 /// KL(N(m1, V1) ‖ N(m2, V2)) = ½[tr(V2⁻¹V1) + (m2−m1)ᵀV2⁻¹(m2−m1) − d + ln(det V2/det V1)].
-pub fn kl_gaussian(m1: &DVector<f64>, v1: &DMatrix<f64>, m2: &DVector<f64>, v2: &DMatrix<f64>) -> Result<f64> {
+pub fn kl_gaussian(
+    m1: &DVector<f64>,
+    v1: &DMatrix<f64>,
+    m2: &DVector<f64>,
+    v2: &DMatrix<f64>,
+) -> Result<f64> {
     let d = m1.len();
-    let c2 = nalgebra::Cholesky::new(v2.clone()).ok_or_else(|| anyhow!("KL: the second covariance is not positive definite"))?;
-    let c1 = nalgebra::Cholesky::new(v1.clone()).ok_or_else(|| anyhow!("KL: the first covariance is not positive definite"))?;
+    let c2 = nalgebra::Cholesky::new(v2.clone())
+        .ok_or_else(|| anyhow!("KL: the second covariance is not positive definite"))?;
+    let c1 = nalgebra::Cholesky::new(v1.clone())
+        .ok_or_else(|| anyhow!("KL: the first covariance is not positive definite"))?;
     let dm = m2 - m1;
-    let logdet = |c: &nalgebra::Cholesky<f64, nalgebra::Dyn>| 2.0 * c.l().diagonal().iter().map(|v| v.ln()).sum::<f64>();
+    let logdet = |c: &nalgebra::Cholesky<f64, nalgebra::Dyn>| {
+        2.0 * c.l().diagonal().iter().map(|v| v.ln()).sum::<f64>()
+    };
     let tr = c2.solve(v1).trace();
     Ok(0.5 * (tr + dm.dot(&c2.solve(&dm)) - d as f64 + logdet(&c2) - logdet(&c1)))
 }
@@ -61,8 +83,14 @@ pub fn kl_commuting(m1: &[f64], v1: &[f64], m2: &[f64], v2: &[f64]) -> f64 {
 /// Exact W2 between the empirical laws of two 1-D samples (of any sizes): the L² distance between
 /// their quantile functions, integrated piecewise exactly.
 pub fn w2_empirical_1d(x: &[f64], y: &[f64]) -> Result<f64> {
-    ensure!(!x.is_empty() && !y.is_empty(), "empirical W2 needs non-empty samples");
-    ensure!(x.iter().chain(y).all(|v| v.is_finite()), "empirical W2: non-finite sample");
+    ensure!(
+        !x.is_empty() && !y.is_empty(),
+        "empirical W2 needs non-empty samples"
+    );
+    ensure!(
+        x.iter().chain(y).all(|v| v.is_finite()),
+        "empirical W2: non-finite sample"
+    );
     let mut a = x.to_vec();
     let mut b = y.to_vec();
     a.sort_by(f64::total_cmp);
@@ -101,7 +129,13 @@ pub fn mean_ci(xs: &[f64], level: f64) -> Result<MeanCi> {
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
     let se = (var / n as f64).sqrt();
     let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)?.inverse_cdf(0.5 + level / 2.0);
-    Ok(MeanCi { mean, se, lo: mean - t * se, hi: mean + t * se, n })
+    Ok(MeanCi {
+        mean,
+        se,
+        lo: mean - t * se,
+        hi: mean + t * se,
+        n,
+    })
 }
 
 /// A least-squares line y = a + b x with the standard error and confidence interval of the slope.
@@ -118,8 +152,14 @@ pub struct SlopeFit {
 /// With n = 2 points the fit is exact and the interval is the point.
 pub fn fit_line(x: &[f64], y: &[f64], level: f64) -> Result<SlopeFit> {
     let n = x.len();
-    ensure!(n >= 2 && y.len() == n, "a slope fit needs at least two (x, y) pairs");
-    ensure!(x.iter().chain(y).all(|v| v.is_finite()), "slope fit: non-finite value");
+    ensure!(
+        n >= 2 && y.len() == n,
+        "a slope fit needs at least two (x, y) pairs"
+    );
+    ensure!(
+        x.iter().chain(y).all(|v| v.is_finite()),
+        "slope fit: non-finite value"
+    );
     let mx = x.iter().sum::<f64>() / n as f64;
     let my = y.iter().sum::<f64>() / n as f64;
     let sxx: f64 = x.iter().map(|v| (v - mx).powi(2)).sum();
@@ -128,17 +168,36 @@ pub fn fit_line(x: &[f64], y: &[f64], level: f64) -> Result<SlopeFit> {
     let slope = sxy / sxx;
     let intercept = my - slope * mx;
     if n == 2 {
-        return Ok(SlopeFit { slope, intercept, se: 0.0, lo: slope, hi: slope });
+        return Ok(SlopeFit {
+            slope,
+            intercept,
+            se: 0.0,
+            lo: slope,
+            hi: slope,
+        });
     }
-    let rss: f64 = x.iter().zip(y).map(|(a, b)| (b - intercept - slope * a).powi(2)).sum();
+    let rss: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (b - intercept - slope * a).powi(2))
+        .sum();
     let se = (rss / (n - 2) as f64 / sxx).sqrt();
     let t = StudentsT::new(0.0, 1.0, (n - 2) as f64)?.inverse_cdf(0.5 + level / 2.0);
-    Ok(SlopeFit { slope, intercept, se, lo: slope - t * se, hi: slope + t * se })
+    Ok(SlopeFit {
+        slope,
+        intercept,
+        se,
+        lo: slope - t * se,
+        hi: slope + t * se,
+    })
 }
 
 /// The slope of log y against log x (a convergence order when x is a step count or step size).
 pub fn loglog_slope(x: &[f64], y: &[f64], level: f64) -> Result<SlopeFit> {
-    ensure!(x.iter().chain(y).all(|v| *v > 0.0), "log-log fit needs positive values");
+    ensure!(
+        x.iter().chain(y).all(|v| *v > 0.0),
+        "log-log fit needs positive values"
+    );
     let lx: Vec<f64> = x.iter().map(|v| v.ln()).collect();
     let ly: Vec<f64> = y.iter().map(|v| v.ln()).collect();
     fit_line(&lx, &ly, level)

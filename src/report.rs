@@ -72,10 +72,19 @@ pub struct Table {
 
 impl Table {
     pub fn new(name: &str, columns: &[&str]) -> Self {
-        Self { name: name.into(), columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new() }
+        Self {
+            name: name.into(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
     pub fn push(&mut self, row: Vec<Value>) {
-        assert_eq!(row.len(), self.columns.len(), "row width differs from the header of table {}", self.name);
+        assert_eq!(
+            row.len(),
+            self.columns.len(),
+            "row width differs from the header of table {}",
+            self.name
+        );
         self.rows.push(row);
     }
     /// The CSV text.
@@ -83,7 +92,11 @@ impl Table {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(&self.columns)?;
         for row in &self.rows {
-            let cells: Vec<String> = row.iter().map(Value::render).collect::<Result<_>>().with_context(|| format!("table {}", self.name))?;
+            let cells: Vec<String> = row
+                .iter()
+                .map(Value::render)
+                .collect::<Result<_>>()
+                .with_context(|| format!("table {}", self.name))?;
             w.write_record(&cells)?;
         }
         Ok(String::from_utf8(w.into_inner()?)?)
@@ -108,10 +121,20 @@ pub struct Series {
 
 impl Series {
     pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points, markers: true, dashed: false }
+        Self {
+            name: name.into(),
+            points,
+            markers: true,
+            dashed: false,
+        }
     }
     pub fn reference(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points, markers: false, dashed: true }
+        Self {
+            name: name.into(),
+            points,
+            markers: false,
+            dashed: true,
+        }
     }
 }
 
@@ -164,7 +187,12 @@ impl Figure {
                 .series
                 .iter()
                 .flat_map(|s| s.points.iter().copied())
-                .filter(|(x, y)| x.is_finite() && y.is_finite() && (!self.log_x || *x > 0.0) && (!self.log_y || *y > 0.0))
+                .filter(|(x, y)| {
+                    x.is_finite()
+                        && y.is_finite()
+                        && (!self.log_x || *x > 0.0)
+                        && (!self.log_y || *y > 0.0)
+                })
                 .collect();
             if pts.is_empty() {
                 bail!("figure {} has no finite points to plot", self.name);
@@ -173,17 +201,29 @@ impl Figure {
                 let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
                 let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                 if log {
-                    let (lo, hi) = if hi / lo < 1.0001 { (lo / 2.0, hi * 2.0) } else { (lo, hi) };
+                    let (lo, hi) = if hi / lo < 1.0001 {
+                        (lo / 2.0, hi * 2.0)
+                    } else {
+                        (lo, hi)
+                    };
                     (lo / 1.3, hi * 1.3)
                 } else {
-                    let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.5 * hi.abs().max(1.0) };
+                    let pad = if hi > lo {
+                        0.05 * (hi - lo)
+                    } else {
+                        0.5 * hi.abs().max(1.0)
+                    };
                     (lo - pad, hi + pad)
                 }
             };
             let (x0, x1) = range(pts.iter().map(|p| p.0).collect(), self.log_x);
             let (y0, y1) = range(pts.iter().map(|p| p.1).collect(), self.log_y);
             let mut builder = ChartBuilder::on(&root);
-            builder.caption(&self.title, ("sans-serif", 22)).margin(15).x_label_area_size(50).y_label_area_size(80);
+            builder
+                .caption(&self.title, ("sans-serif", 22))
+                .margin(15)
+                .x_label_area_size(50)
+                .y_label_area_size(80);
             macro_rules! draw {
                 ($chart:expr) => {{
                     let mut chart = $chart;
@@ -200,7 +240,12 @@ impl Figure {
                             .points
                             .iter()
                             .copied()
-                            .filter(|(x, y)| x.is_finite() && y.is_finite() && (!self.log_x || *x > 0.0) && (!self.log_y || *y > 0.0))
+                            .filter(|(x, y)| {
+                                x.is_finite()
+                                    && y.is_finite()
+                                    && (!self.log_x || *x > 0.0)
+                                    && (!self.log_y || *y > 0.0)
+                            })
                             .collect();
                         let style = ShapeStyle::from(&color).stroke_width(2);
                         let anno = if s.dashed {
@@ -208,9 +253,13 @@ impl Figure {
                         } else {
                             chart.draw_series(LineSeries::new(p.clone(), style))?
                         };
-                        anno.label(s.name.as_str()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+                        anno.label(s.name.as_str()).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], style)
+                        });
                         if s.markers {
-                            chart.draw_series(p.iter().map(|&xy| Circle::new(xy, 3, color.filled())))?;
+                            chart.draw_series(
+                                p.iter().map(|&xy| Circle::new(xy, 3, color.filled())),
+                            )?;
                         }
                     }
                     chart
@@ -225,7 +274,9 @@ impl Figure {
                 (false, false) => draw!(builder.build_cartesian_2d(x0..x1, y0..y1)?),
                 (true, false) => draw!(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?),
                 (false, true) => draw!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?),
-                (true, true) => draw!(builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?),
+                (true, true) => {
+                    draw!(builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?)
+                }
             }
             root.present()?;
         }
@@ -250,9 +301,13 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
     std::fs::write(&tmp, contents).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
 
@@ -276,18 +331,39 @@ pub fn render_outcome(o: &Outcome) -> Result<Vec<(PathBuf, Vec<u8>)>> {
     let dir = PathBuf::from(o.claim.family);
     let mut files = Vec::new();
     for (i, t) in o.evidence.tables.iter().enumerate() {
-        files.push((dir.join(format!("{}.csv", file_stem(o.claim.id, &t.name, i == 0))), t.to_csv()?.into_bytes()));
+        files.push((
+            dir.join(format!("{}.csv", file_stem(o.claim.id, &t.name, i == 0))),
+            t.to_csv()?.into_bytes(),
+        ));
     }
     for (i, f) in o.evidence.figures.iter().enumerate() {
-        let svg = f.to_svg().with_context(|| format!("plotting {} of {}", f.name, o.claim.id))?;
-        files.push((dir.join(format!("{}.svg", file_stem(o.claim.id, &f.name, i == 0))), svg.into_bytes()));
+        let svg = f
+            .to_svg()
+            .with_context(|| format!("plotting {} of {}", f.name, o.claim.id))?;
+        files.push((
+            dir.join(format!("{}.svg", file_stem(o.claim.id, &f.name, i == 0))),
+            svg.into_bytes(),
+        ));
     }
     Ok(files)
 }
 
 /// The summary table: one row per claim.
 pub fn summary_table(outcomes: &[Outcome]) -> Table {
-    let mut t = Table::new("summary", &["id", "family", "source", "verdict", "measured", "expected", "tolerance", "detail", "seconds"]);
+    let mut t = Table::new(
+        "summary",
+        &[
+            "id",
+            "family",
+            "source",
+            "verdict",
+            "measured",
+            "expected",
+            "tolerance",
+            "detail",
+            "seconds",
+        ],
+    );
     for o in outcomes {
         let e = &o.evidence;
         t.push(vec![
@@ -306,10 +382,20 @@ pub fn summary_table(outcomes: &[Outcome]) -> Table {
 }
 
 /// `REPORT.md`: the claims table with verdicts and links, and the command that reproduces it.
-pub fn report_markdown(outcomes: &[Outcome], command: &str, files: &[(PathBuf, Vec<u8>)]) -> String {
+pub fn report_markdown(
+    outcomes: &[Outcome],
+    command: &str,
+    files: &[(PathBuf, Vec<u8>)],
+) -> String {
     let mut s = String::new();
-    let pass = outcomes.iter().filter(|o| o.evidence.verdict == crate::claims::Verdict::Pass).count();
-    let refuted = outcomes.iter().filter(|o| o.evidence.verdict == crate::claims::Verdict::Refuted).count();
+    let pass = outcomes
+        .iter()
+        .filter(|o| o.evidence.verdict == crate::claims::Verdict::Pass)
+        .count();
+    let refuted = outcomes
+        .iter()
+        .filter(|o| o.evidence.verdict == crate::claims::Verdict::Refuted)
+        .count();
     let _ = writeln!(s, "# diffusion-claims — report\n");
     let _ = writeln!(s, "Reproduce with:\n\n```\n{command}\n```\n");
     let _ = writeln!(
@@ -318,7 +404,10 @@ pub fn report_markdown(outcomes: &[Outcome], command: &str, files: &[(PathBuf, V
         outcomes.len(),
         outcomes.len() - pass - refuted
     );
-    let _ = writeln!(s, "| id | family | verdict | measured | expected | tolerance | detail | evidence |");
+    let _ = writeln!(
+        s,
+        "| id | family | verdict | measured | expected | tolerance | detail | evidence |"
+    );
     let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
     for o in outcomes {
         let e = &o.evidence;
@@ -327,7 +416,9 @@ pub fn report_markdown(outcomes: &[Outcome], command: &str, files: &[(PathBuf, V
             .map(|(p, _)| p.to_string_lossy().replace('\\', "/"))
             .filter(|p| {
                 let base = p.rsplit('/').next().unwrap_or(p);
-                p.starts_with(&format!("{}/", o.claim.family)) && (base.starts_with(&format!("{}.", o.claim.id)) || base.starts_with(&format!("{}-", o.claim.id)))
+                p.starts_with(&format!("{}/", o.claim.family))
+                    && (base.starts_with(&format!("{}.", o.claim.id))
+                        || base.starts_with(&format!("{}-", o.claim.id)))
             })
             .map(|p| format!("[{}]({p})", p.rsplit('/').next().unwrap_or(&p)))
             .collect();
@@ -346,7 +437,11 @@ pub fn report_markdown(outcomes: &[Outcome], command: &str, files: &[(PathBuf, V
     }
     let _ = writeln!(s, "\n## Statements\n");
     for o in outcomes {
-        let _ = writeln!(s, "- **{}** ({}): {}", o.claim.id, o.claim.source, o.claim.statement);
+        let _ = writeln!(
+            s,
+            "- **{}** ({}): {}",
+            o.claim.id, o.claim.source, o.claim.statement
+        );
     }
     s
 }

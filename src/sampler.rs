@@ -35,6 +35,22 @@ pub enum Sampler {
     DpmSolver1,
     /// DPM-Solver++(1) (Lu et al. 2022b), data prediction: x_t = (σ_t/σ_s) x_s − α_t (e^{−h} − 1) x̂₀.
     DpmSolverPp1,
+    /// DDPM with β_step = g²(s)(s − t) in Ho's update (Pierret & Galerne's code: β^D_k = 2Δt β(T − t_k)):
+    /// x_t = (x_s + β_step ∇log p_s)/√(1 − β_step) + √β_step z.
+    DdpmBetaDt,
+    /// Exponential integrator of the reverse-noise family with x̂₀ frozen over the step (exact in λ;
+    /// = SDE-DPM-Solver++1 at noise_level 1, DPM-Solver++1 at 0):
+    /// x_t = (α_t/α_s) e^{−(1+λ)h} x_s + α_t (1 − e^{−(1+λ)h}) x̂₀ + σ_t √(1 − e^{−2λh}) z, h = λ_t − λ_s.
+    ExpIntegrator { noise_level: f64 },
+    /// Exponential integrator with the score frozen (Song et al.; Pierret & Galerne's "EI"): the linear
+    /// drift f x is integrated exactly, x_t = (α_t/α_s) x_s + ((1+λ)/2) α_t (∫_t^s g²/α du) ∇log p_s +
+    /// α_t √(λ (σ̄_s² − σ̄_t²)) z, σ̄ = σ/α. The integral is by 8-point Gauss–Legendre on 8 panels.
+    ExpIntegratorScore { noise_level: f64 },
+    /// Heun (explicit trapezoid) on the PF-ODE dx/dt = f x − ½ g² ∇log p in t; evaluates the field at
+    /// both ends of every step, the last one included (Pierret & Galerne's Heun).
+    HeunT,
+    /// Classic RK4 on the PF-ODE in t (midpoint evaluations at (s + t)/2).
+    Rk4T,
 }
 
 impl Sampler {
@@ -65,6 +81,11 @@ impl Sampler {
             Sampler::EulerVe => "euler-ve".into(),
             Sampler::DpmSolver1 => "dpm-solver-1".into(),
             Sampler::DpmSolverPp1 => "dpm-solver++1".into(),
+            Sampler::DdpmBetaDt => "ddpm-beta-dt".into(),
+            Sampler::ExpIntegrator { noise_level } => format!("ei-x0-noise{noise_level}"),
+            Sampler::ExpIntegratorScore { noise_level } => format!("ei-score-noise{noise_level}"),
+            Sampler::HeunT => "heun-t".into(),
+            Sampler::Rk4T => "rk4-t".into(),
         }
     }
 
@@ -74,7 +95,14 @@ impl Sampler {
             Sampler::Ddpm(_) => true,
             Sampler::Ddim { eta } => *eta != 0.0,
             Sampler::EulerMaruyama { noise_level } => *noise_level != 0.0,
-            Sampler::EulerVe | Sampler::DpmSolver1 | Sampler::DpmSolverPp1 => false,
+            Sampler::DdpmBetaDt => true,
+            Sampler::ExpIntegrator { noise_level }
+            | Sampler::ExpIntegratorScore { noise_level } => *noise_level != 0.0,
+            Sampler::EulerVe
+            | Sampler::DpmSolver1
+            | Sampler::DpmSolverPp1
+            | Sampler::HeunT
+            | Sampler::Rk4T => false,
         }
     }
 
@@ -103,7 +131,14 @@ impl Sampler {
     }
 
     /// Run from `x` at `times[0]` down to `times.last()`.
-    pub fn run<S, D, N>(&self, schedule: &dyn Schedule, times: &[f64], x: S, model: &D, noise: &mut N) -> S
+    pub fn run<S, D, N>(
+        &self,
+        schedule: &dyn Schedule,
+        times: &[f64],
+        x: S,
+        model: &D,
+        noise: &mut N,
+    ) -> S
     where
         S: Algebra,
         D: Denoiser<S> + ?Sized,
@@ -113,7 +148,15 @@ impl Sampler {
     }
 
     /// One step from time `s` to the earlier time `t`.
-    pub fn step<S, D, N>(&self, schedule: &dyn Schedule, s: f64, t: f64, x: &S, model: &D, noise: &mut N) -> S
+    pub fn step<S, D, N>(
+        &self,
+        schedule: &dyn Schedule,
+        s: f64,
+        t: f64,
+        x: &S,
+        model: &D,
+        noise: &mut N,
+    ) -> S
     where
         S: Algebra,
         D: Denoiser<S> + ?Sized,
@@ -121,12 +164,86 @@ impl Sampler {
     {
         let (alpha_s, sigma_s) = (schedule.alpha(s), schedule.sigma(s));
         let (alpha_t, sigma_t) = (schedule.alpha(t), schedule.sigma(t));
+        match *self {
+            Sampler::HeunT => {
+                let d1 = pf_velocity(schedule, s, x, model);
+                let pred = S::lin(&[(1.0, x), (t - s, &d1)]);
+                let d2 = pf_velocity(schedule, t, &pred, model);
+                return S::lin(&[(1.0, x), (0.5 * (t - s), &d1), (0.5 * (t - s), &d2)]);
+            }
+            Sampler::Rk4T => {
+                let (h, m) = (t - s, 0.5 * (s + t));
+                let k1 = pf_velocity(schedule, s, x, model);
+                let k2 = pf_velocity(schedule, m, &S::lin(&[(1.0, x), (0.5 * h, &k1)]), model);
+                let k3 = pf_velocity(schedule, m, &S::lin(&[(1.0, x), (0.5 * h, &k2)]), model);
+                let k4 = pf_velocity(schedule, t, &S::lin(&[(1.0, x), (h, &k3)]), model);
+                return S::lin(&[
+                    (1.0, x),
+                    (h / 6.0, &k1),
+                    (h / 3.0, &k2),
+                    (h / 3.0, &k3),
+                    (h / 6.0, &k4),
+                ]);
+            }
+            _ => {}
+        }
         let x0 = model.denoise(x, alpha_s, sigma_s);
         match *self {
+            Sampler::HeunT | Sampler::Rk4T => unreachable!("handled above"),
+            Sampler::DdpmBetaDt => {
+                let beta = schedule.g2(s) * (s - t);
+                let score = score_from_x0(x, &x0, alpha_s, sigma_s);
+                let sc = 1.0 / (1.0 - beta).sqrt();
+                let z = noise.standard_normal(x);
+                S::lin(&[(sc, x), (sc * beta, &score), (beta.sqrt(), &z)])
+            }
+            Sampler::ExpIntegrator { noise_level } => {
+                let h = (alpha_t / sigma_t).ln() - (alpha_s / sigma_s).ln();
+                let decay = (-(1.0 + noise_level) * h).exp();
+                let mean = S::lin(&[
+                    (alpha_t / alpha_s * decay, x),
+                    (-alpha_t * (-(1.0 + noise_level) * h).exp_m1(), &x0),
+                ]);
+                if noise_level == 0.0 {
+                    mean
+                } else {
+                    let z = noise.standard_normal(x);
+                    S::lin(&[
+                        (1.0, &mean),
+                        (sigma_t * (-(-2.0 * noise_level * h).exp_m1()).sqrt(), &z),
+                    ])
+                }
+            }
+            Sampler::ExpIntegratorScore { noise_level } => {
+                let integral = crate::quadrature::gauss_legendre(
+                    &|u| schedule.g2(u) / schedule.alpha(u),
+                    t,
+                    s,
+                    8,
+                );
+                let score = score_from_x0(x, &x0, alpha_s, sigma_s);
+                let mean = S::lin(&[
+                    (alpha_t / alpha_s, x),
+                    (0.5 * (1.0 + noise_level) * alpha_t * integral, &score),
+                ]);
+                if noise_level == 0.0 {
+                    mean
+                } else {
+                    let var = noise_level
+                        * alpha_t
+                        * alpha_t
+                        * ((sigma_s / alpha_s).powi(2) - (sigma_t / alpha_t).powi(2));
+                    let z = noise.standard_normal(x);
+                    S::lin(&[(1.0, &mean), (var.max(0.0).sqrt(), &z)])
+                }
+            }
             Sampler::Ddpm(variance) => {
                 let beta = 1.0 - (alpha_s * alpha_s) / (alpha_t * alpha_t);
                 let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
-                let mean = S::lin(&[(1.0 / (1.0 - beta).sqrt(), x), (-beta / sigma_s / (1.0 - beta).sqrt(), &eps)]);
+                let mean = S::lin(&[
+                    (1.0 / (1.0 - beta).sqrt(), x),
+                    (-beta / sigma_s / (1.0 - beta).sqrt(), &eps),
+                ]);
                 let var = match variance {
                     DdpmVariance::Large => beta,
                     DdpmVariance::Small => beta * sigma_t * sigma_t / (sigma_s * sigma_s),
@@ -157,13 +274,20 @@ impl Sampler {
                     S::lin(&[(drift_x, x), (drift_s, &score)])
                 } else {
                     let z = noise.standard_normal(x);
-                    S::lin(&[(drift_x, x), (drift_s, &score), ((noise_level * g2 * h).sqrt(), &z)])
+                    S::lin(&[
+                        (drift_x, x),
+                        (drift_s, &score),
+                        ((noise_level * g2 * h).sqrt(), &z),
+                    ])
                 }
             }
             Sampler::EulerVe => {
                 let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
                 let xbar_s = S::lin(&[(1.0 / alpha_s, x)]);
-                let xbar_t = S::lin(&[(1.0, &xbar_s), (sigma_t / alpha_t - sigma_s / alpha_s, &eps)]);
+                let xbar_t = S::lin(&[
+                    (1.0, &xbar_s),
+                    (sigma_t / alpha_t - sigma_s / alpha_s, &eps),
+                ]);
                 S::lin(&[(alpha_t, &xbar_t)])
             }
             Sampler::DpmSolver1 => {
@@ -179,17 +303,48 @@ impl Sampler {
     }
 }
 
+/// The PF-ODE velocity v(x, t) = f x − ½ g² ∇log p_t (PZ-1), from the denoiser.
+pub fn pf_velocity<S, D>(schedule: &dyn Schedule, t: f64, x: &S, model: &D) -> S
+where
+    S: Algebra,
+    D: Denoiser<S> + ?Sized,
+{
+    let (alpha, sigma) = (schedule.alpha(t), schedule.sigma(t));
+    let x0 = model.denoise(x, alpha, sigma);
+    let score = score_from_x0(x, &x0, alpha, sigma);
+    S::lin(&[(schedule.f(t), x), (-0.5 * schedule.g2(t), &score)])
+}
+
 /// `steps + 1` times uniform in t, from `t_max` down to `t_min`.
 pub fn uniform_t(t_max: f64, t_min: f64, steps: usize) -> Result<Vec<f64>> {
-    ensure!(steps >= 1, "the number of steps must be at least 1 (got {steps})");
-    ensure!(t_max > t_min, "the grid must run from a later to an earlier time (t_max {t_max} ≤ t_min {t_min})");
-    Ok((0..=steps).map(|k| t_max + (t_min - t_max) * k as f64 / steps as f64).collect())
+    ensure!(
+        steps >= 1,
+        "the number of steps must be at least 1 (got {steps})"
+    );
+    ensure!(
+        t_max > t_min,
+        "the grid must run from a later to an earlier time (t_max {t_max} ≤ t_min {t_min})"
+    );
+    Ok((0..=steps)
+        .map(|k| t_max + (t_min - t_max) * k as f64 / steps as f64)
+        .collect())
 }
 
 /// `steps + 1` times uniform in λ = log(α/σ), from `t_max` down to `t_min` (DPM-Solver's grid).
-pub fn uniform_logsnr(schedule: &dyn Schedule, t_max: f64, t_min: f64, steps: usize) -> Result<Vec<f64>> {
-    ensure!(steps >= 1, "the number of steps must be at least 1 (got {steps})");
-    ensure!(t_max > t_min, "the grid must run from a later to an earlier time");
+pub fn uniform_logsnr(
+    schedule: &dyn Schedule,
+    t_max: f64,
+    t_min: f64,
+    steps: usize,
+) -> Result<Vec<f64>> {
+    ensure!(
+        steps >= 1,
+        "the number of steps must be at least 1 (got {steps})"
+    );
+    ensure!(
+        t_max > t_min,
+        "the grid must run from a later to an earlier time"
+    );
     let (l0, l1) = (schedule.logsnr(t_max), schedule.logsnr(t_min));
     let mut times: Vec<f64> = (0..=steps)
         .map(|k| schedule.t_of_logsnr(l0 + (l1 - l0) * k as f64 / steps as f64))
@@ -208,7 +363,12 @@ pub fn first_order_roundoff(schedule: &dyn Schedule, times: &[f64]) -> f64 {
     times
         .windows(2)
         .map(|w| {
-            let (a_s, s_s, a_t, s_t) = (schedule.alpha(w[0]), schedule.sigma(w[0]), schedule.alpha(w[1]), schedule.sigma(w[1]));
+            let (a_s, s_s, a_t, s_t) = (
+                schedule.alpha(w[0]),
+                schedule.sigma(w[0]),
+                schedule.alpha(w[1]),
+                schedule.sigma(w[1]),
+            );
             1.0 + (a_t / a_s) * (1.0 + s_s) + (s_t / s_s) * (1.0 + a_s)
         })
         .sum()

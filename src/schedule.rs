@@ -62,7 +62,10 @@ pub struct VpLinear {
 
 impl Default for VpLinear {
     fn default() -> Self {
-        Self { beta0: 0.1, beta1: 20.0 }
+        Self {
+            beta0: 0.1,
+            beta1: 20.0,
+        }
     }
 }
 
@@ -141,7 +144,10 @@ pub struct Ve {
 
 impl Default for Ve {
     fn default() -> Self {
-        Self { sigma_min: 0.01, sigma_max: 50.0 }
+        Self {
+            sigma_min: 0.01,
+            sigma_max: 50.0,
+        }
     }
 }
 
@@ -330,7 +336,11 @@ impl BetaSchedule {
         }
     }
     pub fn all() -> [BetaSchedule; 3] {
-        [BetaSchedule::Linear, BetaSchedule::ScaledLinear, BetaSchedule::SquaredCosine]
+        [
+            BetaSchedule::Linear,
+            BetaSchedule::ScaledLinear,
+            BetaSchedule::SquaredCosine,
+        ]
     }
     pub fn by_name(name: &str) -> Option<BetaSchedule> {
         Self::all().into_iter().find(|b| b.name() == name)
@@ -380,7 +390,11 @@ impl Discrete {
             prod *= 1.0 - b;
             alphas_cumprod.push(prod);
         }
-        Self { kind, betas, alphas_cumprod }
+        Self {
+            kind,
+            betas,
+            alphas_cumprod,
+        }
     }
 
     pub fn len(&self) -> usize {

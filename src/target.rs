@@ -20,8 +20,17 @@ pub struct Gaussian {
 impl Gaussian {
     /// # Errors
     /// A negative, NaN or infinite eigenvalue, a non-finite mean, or mismatched sizes.
-    pub fn from_eigen(mean: DVector<f64>, eigvals: DVector<f64>, eigvecs: Option<DMatrix<f64>>) -> Result<Self> {
-        ensure!(mean.len() == eigvals.len(), "mean has {} entries but the spectrum has {}", mean.len(), eigvals.len());
+    pub fn from_eigen(
+        mean: DVector<f64>,
+        eigvals: DVector<f64>,
+        eigvecs: Option<DMatrix<f64>>,
+    ) -> Result<Self> {
+        ensure!(
+            mean.len() == eigvals.len(),
+            "mean has {} entries but the spectrum has {}",
+            mean.len(),
+            eigvals.len()
+        );
         ensure!(!eigvals.is_empty(), "the spectrum is empty");
         for (i, &l) in eigvals.iter().enumerate() {
             if !l.is_finite() {
@@ -35,11 +44,23 @@ impl Gaussian {
             bail!("mean entry {i} is {m}");
         }
         if let Some(v) = &eigvecs {
-            ensure!(v.nrows() == mean.len() && v.ncols() == mean.len(), "eigenvector matrix must be d×d");
-            let err = (v.transpose() * v - DMatrix::identity(v.nrows(), v.ncols())).abs().max();
-            ensure!(err < 1e-10, "eigenvectors are not orthonormal (‖VᵀV − I‖max = {err:e})");
+            ensure!(
+                v.nrows() == mean.len() && v.ncols() == mean.len(),
+                "eigenvector matrix must be d×d"
+            );
+            let err = (v.transpose() * v - DMatrix::identity(v.nrows(), v.ncols()))
+                .abs()
+                .max();
+            ensure!(
+                err < 1e-10,
+                "eigenvectors are not orthonormal (‖VᵀV − I‖max = {err:e})"
+            );
         }
-        Ok(Self { mean, eigvals, eigvecs })
+        Ok(Self {
+            mean,
+            eigvals,
+            eigvecs,
+        })
     }
 
     /// From a full covariance matrix (symmetric eigendecomposition; the lower triangle is read).
@@ -48,15 +69,28 @@ impl Gaussian {
     /// Non-symmetric, non-finite or non-PSD Σ (eigenvalues below −1e-12·‖Σ‖ are rejected; tiny negative
     /// round-off is clamped to 0).
     pub fn from_covariance(mean: DVector<f64>, cov: DMatrix<f64>) -> Result<Self> {
-        ensure!(cov.is_square() && cov.nrows() == mean.len(), "covariance must be d×d with d = {}", mean.len());
-        ensure!(cov.iter().all(|v| v.is_finite()), "covariance has a non-finite entry");
+        ensure!(
+            cov.is_square() && cov.nrows() == mean.len(),
+            "covariance must be d×d with d = {}",
+            mean.len()
+        );
+        ensure!(
+            cov.iter().all(|v| v.is_finite()),
+            "covariance has a non-finite entry"
+        );
         let asym = (&cov - cov.transpose()).abs().max();
         let scale = cov.abs().max().max(1e-300);
-        ensure!(asym <= 1e-12 * scale, "covariance is not symmetric (max |Σ − Σᵀ| = {asym:e})");
+        ensure!(
+            asym <= 1e-12 * scale,
+            "covariance is not symmetric (max |Σ − Σᵀ| = {asym:e})"
+        );
         let eig = nalgebra::SymmetricEigen::try_new(cov, 1e-15, 10_000)
             .ok_or_else(|| anyhow::anyhow!("symmetric eigendecomposition did not converge"))?;
         let min = eig.eigenvalues.min();
-        ensure!(min >= -1e-12 * scale, "covariance is not positive semi-definite (smallest eigenvalue {min:e})");
+        ensure!(
+            min >= -1e-12 * scale,
+            "covariance is not positive semi-definite (smallest eigenvalue {min:e})"
+        );
         let eigvals = eig.eigenvalues.map(|l| l.max(0.0));
         Self::from_eigen(mean, eigvals, Some(eig.eigenvectors))
     }
@@ -68,7 +102,11 @@ impl Gaussian {
     /// The point mass δ_μ.
     pub fn point_mass(mean: DVector<f64>) -> Self {
         let d = mean.len();
-        Self { mean, eigvals: DVector::zeros(d), eigvecs: None }
+        Self {
+            mean,
+            eigvals: DVector::zeros(d),
+            eigvecs: None,
+        }
     }
 
     /// Coordinates in Σ's eigenbasis: Vᵀ x.
@@ -101,15 +139,22 @@ impl Gaussian {
     }
     /// The noised marginal p_t = N(α μ, α² Σ + σ² I) as (mean, eigenvalues) in the same eigenbasis.
     pub fn marginal(&self, alpha: f64, sigma: f64) -> (DVector<f64>, DVector<f64>) {
-        (&self.mean * alpha, self.eigvals.map(|l| alpha * alpha * l + sigma * sigma))
+        (
+            &self.mean * alpha,
+            self.eigvals.map(|l| alpha * alpha * l + sigma * sigma),
+        )
     }
     /// As a one-component mixture (full matrices), for Monte Carlo and for independent cross-checks.
     pub fn to_mixture(&self) -> Mixture {
-        Mixture::new(vec![1.0], vec![self.mean.clone()], vec![self.covariance()]).expect("a valid Gaussian is a valid mixture")
+        Mixture::new(vec![1.0], vec![self.mean.clone()], vec![self.covariance()])
+            .expect("a valid Gaussian is a valid mixture")
     }
     /// One draw of x ~ N(μ, Σ).
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> DVector<f64> {
-        let z = DVector::from_fn(self.dim(), |i, _| self.eigvals[i].sqrt() * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng));
+        let z = DVector::from_fn(self.dim(), |i, _| {
+            self.eigvals[i].sqrt()
+                * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng)
+        });
         &self.mean + self.from_eigen_coords(&z)
     }
 }
@@ -132,23 +177,57 @@ pub struct Mixture {
 impl Mixture {
     /// # Errors
     /// Weights not positive or not summing to 1 (to 1e-12), mismatched dimensions, non-symmetric covariances.
-    pub fn new(weights: Vec<f64>, means: Vec<DVector<f64>>, covs: Vec<DMatrix<f64>>) -> Result<Self> {
-        ensure!(!weights.is_empty(), "a mixture needs at least one component");
-        ensure!(weights.len() == means.len() && means.len() == covs.len(), "weights, means and covariances differ in number");
-        ensure!(weights.iter().all(|w| *w > 0.0 && w.is_finite()), "mixture weights must be positive and finite");
+    pub fn new(
+        weights: Vec<f64>,
+        means: Vec<DVector<f64>>,
+        covs: Vec<DMatrix<f64>>,
+    ) -> Result<Self> {
+        ensure!(
+            !weights.is_empty(),
+            "a mixture needs at least one component"
+        );
+        ensure!(
+            weights.len() == means.len() && means.len() == covs.len(),
+            "weights, means and covariances differ in number"
+        );
+        ensure!(
+            weights.iter().all(|w| *w > 0.0 && w.is_finite()),
+            "mixture weights must be positive and finite"
+        );
         let total: f64 = weights.iter().sum();
-        ensure!((total - 1.0).abs() < 1e-12, "mixture weights sum to {total}, not 1");
+        ensure!(
+            (total - 1.0).abs() < 1e-12,
+            "mixture weights sum to {total}, not 1"
+        );
         let d = means[0].len();
         for (m, c) in means.iter().zip(&covs) {
-            ensure!(m.len() == d && c.nrows() == d && c.ncols() == d, "component dimensions differ");
-            ensure!((c - c.transpose()).abs().max() <= 1e-12 * c.abs().max().max(1.0), "component covariance not symmetric");
+            ensure!(
+                m.len() == d && c.nrows() == d && c.ncols() == d,
+                "component dimensions differ"
+            );
+            ensure!(
+                (c - c.transpose()).abs().max() <= 1e-12 * c.abs().max().max(1.0),
+                "component covariance not symmetric"
+            );
         }
-        Ok(Self { weights, means, covs })
+        Ok(Self {
+            weights,
+            means,
+            covs,
+        })
     }
 
     /// Isotropic components N(μ_k, s_k² I).
-    pub fn isotropic(weights: Vec<f64>, means: Vec<DVector<f64>>, variances: &[f64]) -> Result<Self> {
-        let covs = means.iter().zip(variances).map(|(m, v)| DMatrix::identity(m.len(), m.len()) * *v).collect();
+    pub fn isotropic(
+        weights: Vec<f64>,
+        means: Vec<DVector<f64>>,
+        variances: &[f64],
+    ) -> Result<Self> {
+        let covs = means
+            .iter()
+            .zip(variances)
+            .map(|(m, v)| DMatrix::identity(m.len(), m.len()) * *v)
+            .collect();
         Self::new(weights, means, covs)
     }
 
@@ -163,7 +242,8 @@ impl Mixture {
             .zip(&self.covs)
             .map(|(mu, cov)| {
                 let c = cov * (alpha * alpha) + DMatrix::identity(d, d) * (sigma * sigma);
-                let chol = nalgebra::Cholesky::new(c).expect("α²Σ + σ²I must be positive definite (σ > 0 or Σ ≻ 0)");
+                let chol = nalgebra::Cholesky::new(c)
+                    .expect("α²Σ + σ²I must be positive definite (σ > 0 or Σ ≻ 0)");
                 let log_det: f64 = 2.0 * chol.l().diagonal().iter().map(|v| v.ln()).sum::<f64>();
                 NoisedComponent {
                     m: mu * alpha,
@@ -212,7 +292,12 @@ impl Mixture {
     }
 
     /// Posterior mean of each component, μ̂_k = μ_k + α Σ_k C_k⁻¹(x − m_k), with r_k.
-    fn component_posteriors(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> (Vec<f64>, Vec<DVector<f64>>, Vec<DMatrix<f64>>) {
+    fn component_posteriors(
+        &self,
+        x: &DVector<f64>,
+        alpha: f64,
+        sigma: f64,
+    ) -> (Vec<f64>, Vec<DVector<f64>>, Vec<DMatrix<f64>>) {
         let comps = self.components(alpha, sigma);
         let (r, _) = self.responsibilities(&comps, x);
         let mut means = Vec::new();
@@ -228,13 +313,19 @@ impl Mixture {
     /// x̂₀(x) = E[x₀ | x_t = x] = Σ_k r_k μ̂_k, computed directly (not via the score).
     pub fn denoise(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> DVector<f64> {
         let (r, means, _) = self.component_posteriors(x, alpha, sigma);
-        means.iter().zip(&r).fold(DVector::zeros(x.len()), |acc, (m, rk)| acc + m * *rk)
+        means
+            .iter()
+            .zip(&r)
+            .fold(DVector::zeros(x.len()), |acc, (m, rk)| acc + m * *rk)
     }
 
     /// Cov[x₀ | x_t = x] = Σ_k r_k [Cov_k + (μ̂_k − x̂₀)(μ̂_k − x̂₀)ᵀ] (law of total covariance).
     pub fn posterior_covariance(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> DMatrix<f64> {
         let (r, means, covs) = self.component_posteriors(x, alpha, sigma);
-        let xhat = means.iter().zip(&r).fold(DVector::zeros(x.len()), |acc, (m, rk)| acc + m * *rk);
+        let xhat = means
+            .iter()
+            .zip(&r)
+            .fold(DVector::zeros(x.len()), |acc, (m, rk)| acc + m * *rk);
         let d = x.len();
         let mut out = DMatrix::zeros(d, d);
         for ((m, c), rk) in means.iter().zip(&covs).zip(&r) {
@@ -275,7 +366,8 @@ impl Mixture {
         let z = DVector::from_fn(d, |_, _| StandardNormal.sample(rng));
         // Σ_k may be singular: factor through its eigendecomposition.
         let eig = nalgebra::SymmetricEigen::new(self.covs[k].clone());
-        let root = &eig.eigenvectors * DMatrix::from_diagonal(&eig.eigenvalues.map(|l| l.max(0.0).sqrt()));
+        let root =
+            &eig.eigenvectors * DMatrix::from_diagonal(&eig.eigenvalues.map(|l| l.max(0.0).sqrt()));
         &self.means[k] + root * z
     }
 }

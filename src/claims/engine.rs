@@ -24,22 +24,44 @@ pub fn claims() -> Vec<Claim> {
 /// The test Gaussian: d = 3, μ ≠ 0, Σ with off-diagonal entries and a wide spectrum.
 pub fn test_gaussian() -> Gaussian {
     let cov = DMatrix::from_row_slice(3, 3, &[1.0, 0.5, -0.2, 0.5, 0.8, 0.1, -0.2, 0.1, 0.25]);
-    Gaussian::from_covariance(DVector::from_vec(vec![0.5, -1.0, 1.5]), cov).expect("valid test Gaussian")
+    Gaussian::from_covariance(DVector::from_vec(vec![0.5, -1.0, 1.5]), cov)
+        .expect("valid test Gaussian")
 }
 
 /// The exact law of `sampler` on `target` from p_T: (mean, covariance) in the original basis.
-pub fn exact_law(sampler: Sampler, sch: &dyn Schedule, times: &[f64], target: &Gaussian) -> (DVector<f64>, DMatrix<f64>) {
+pub fn exact_law(
+    sampler: Sampler,
+    sch: &dyn Schedule,
+    times: &[f64],
+    target: &Gaussian,
+) -> (DVector<f64>, DMatrix<f64>) {
     let (a, s) = (sch.alpha(times[0]), sch.sigma(times[0]));
     let mu_e = target.eigen_mean();
-    let x = Form::gaussian(mu_e.iter().map(|m| a * m).collect(), target.eigvals.iter().map(|l| (a * a * l + s * s).sqrt()).collect());
+    let x = Form::gaussian(
+        mu_e.iter().map(|m| a * m).collect(),
+        target
+            .eigvals
+            .iter()
+            .map(|l| (a * a * l + s * s).sqrt())
+            .collect(),
+    );
     let out = sampler.run(sch, times, x, target, &mut FormNoise::after(1));
     let mean = target.from_eigen_coords(&DVector::from_vec(out.c.clone()));
-    (mean, target.matrix_with_spectrum(&DVector::from_vec(out.variance())))
+    (
+        mean,
+        target.matrix_with_spectrum(&DVector::from_vec(out.variance())),
+    )
 }
 
 /// One step of `sampler` from s to t written directly with d×d matrices (no forms, no eigenbasis):
 /// x_t = M x_s + b + N z, x_s ~ N(α_s μ, C_s), so the law is N(M m_s + b, M C_s Mᵀ + N Nᵀ).
-fn one_step_closed_form(sampler: Sampler, sch: &dyn Schedule, s: f64, t: f64, g: &Gaussian) -> Option<(DVector<f64>, DMatrix<f64>)> {
+fn one_step_closed_form(
+    sampler: Sampler,
+    sch: &dyn Schedule,
+    s: f64,
+    t: f64,
+    g: &Gaussian,
+) -> Option<(DVector<f64>, DMatrix<f64>)> {
     let d = g.dim();
     let id = DMatrix::<f64>::identity(d, d);
     let sigma_m = g.covariance();
@@ -59,20 +81,36 @@ fn one_step_closed_form(sampler: Sampler, sch: &dyn Schedule, s: f64, t: f64, g:
             let r = (a_s * s_t) / (a_t * s_s);
             let c1 = eta * s_t * (1.0 - r * r).sqrt();
             let c2 = (s_t * s_t - c1 * c1).sqrt();
-            (&x0_lin * a_t + &eps_lin * c2, &x0_off * a_t + &eps_off * c2, c1 * c1)
+            (
+                &x0_lin * a_t + &eps_lin * c2,
+                &x0_off * a_t + &eps_off * c2,
+                c1 * c1,
+            )
         }
         Sampler::Ddpm(v) => {
             let beta = 1.0 - (a_s / a_t).powi(2);
             let sc = 1.0 / (1.0 - beta).sqrt();
-            let var = if v == DdpmVariance::Large { beta } else { beta * s_t * s_t / (s_s * s_s) };
-            ((&id - &eps_lin * (beta / s_s)) * sc, -(&eps_off * (beta / s_s)) * sc, var)
+            let var = if v == DdpmVariance::Large {
+                beta
+            } else {
+                beta * s_t * s_t / (s_s * s_s)
+            };
+            (
+                (&id - &eps_lin * (beta / s_s)) * sc,
+                -(&eps_off * (beta / s_s)) * sc,
+                var,
+            )
         }
         Sampler::EulerMaruyama { noise_level } => {
             let h = s - t;
             let score_lin = -&c_inv;
             let score_off = &c_inv * &m_s;
             let cs = h * 0.5 * (1.0 + noise_level) * sch.g2(s);
-            (&id * (1.0 - h * sch.f(s)) + &score_lin * cs, score_off * cs, noise_level * sch.g2(s) * h)
+            (
+                &id * (1.0 - h * sch.f(s)) + &score_lin * cs,
+                score_off * cs,
+                noise_level * sch.g2(s) * h,
+            )
         }
         _ => return None,
     };
@@ -86,8 +124,21 @@ fn engine1(ctx: &Ctx) -> Result<Evidence> {
     let steps = 20;
     let times = uniform_t(1.0, 1e-3, steps)?;
     let n = ctx.scale.pick(4000, 100_000);
-    let mut table = Table::new("", &["sampler", "statistic", "exact", "monte_carlo", "standard_error", "z"]);
-    let mut closed = Table::new("one-step", &["sampler", "max_rel_err_mean", "max_rel_err_cov"]);
+    let mut table = Table::new(
+        "",
+        &[
+            "sampler",
+            "statistic",
+            "exact",
+            "monte_carlo",
+            "standard_error",
+            "z",
+        ],
+    );
+    let mut closed = Table::new(
+        "one-step",
+        &["sampler", "max_rel_err_mean", "max_rel_err_cov"],
+    );
     let mut worst_z: f64 = 0.0;
     let mut worst_z_what = String::new();
     let mut worst_closed: f64 = 0.0;
@@ -98,7 +149,10 @@ fn engine1(ctx: &Ctx) -> Result<Evidence> {
         let finals: Vec<DVector<f64>> = (0..n)
             .into_par_iter()
             .map(|p| {
-                let mut noise = PcgNoise::seeded(crate::claims::stable_hash(ctx.seed, &[ctx.id, &sampler.label(), &p.to_string()]));
+                let mut noise = PcgNoise::seeded(crate::claims::stable_hash(
+                    ctx.seed,
+                    &[ctx.id, &sampler.label(), &p.to_string()],
+                ));
                 let x0 = g.sample(&mut noise.rng);
                 let z = crate::algebra::Noise::standard_normal(&mut noise, &x0);
                 let x = x0 * sch.alpha(1.0) + z * sch.sigma(1.0);
@@ -116,11 +170,21 @@ fn engine1(ctx: &Ctx) -> Result<Evidence> {
                 worst_z = z.abs();
                 worst_z_what = format!("{} mean[{i}]", sampler.label());
             }
-            table.push(vec![sampler.label().into(), format!("mean[{i}]").into(), m_exact[i].into(), ci.mean.into(), ci.se.into(), z.into()]);
+            table.push(vec![
+                sampler.label().into(),
+                format!("mean[{i}]").into(),
+                m_exact[i].into(),
+                ci.mean.into(),
+                ci.se.into(),
+                z.into(),
+            ]);
         }
         for i in 0..d {
             for j in 0..=i {
-                let prods: Vec<f64> = finals.iter().map(|x| (x[i] - mean[i]) * (x[j] - mean[j])).collect();
+                let prods: Vec<f64> = finals
+                    .iter()
+                    .map(|x| (x[i] - mean[i]) * (x[j] - mean[j]))
+                    .collect();
                 let ci = crate::metrics::mean_ci(&prods, tol::LEVEL)?;
                 let mc = ci.mean * n as f64 / (n - 1) as f64;
                 let z = (mc - v_exact[(i, j)]) / ci.se;
@@ -129,7 +193,14 @@ fn engine1(ctx: &Ctx) -> Result<Evidence> {
                     worst_z = z.abs();
                     worst_z_what = format!("{} cov[{i},{j}]", sampler.label());
                 }
-                table.push(vec![sampler.label().into(), format!("cov[{i},{j}]").into(), v_exact[(i, j)].into(), mc.into(), ci.se.into(), z.into()]);
+                table.push(vec![
+                    sampler.label().into(),
+                    format!("cov[{i},{j}]").into(),
+                    v_exact[(i, j)].into(),
+                    mc.into(),
+                    ci.se.into(),
+                    z.into(),
+                ]);
             }
         }
         // One step from t = 1 to t = 0.9 against the direct d×d closed form.
@@ -142,10 +213,26 @@ fn engine1(ctx: &Ctx) -> Result<Evidence> {
             closed.push(vec![sampler.label().into(), em.into(), ev.into()]);
         }
     }
-    let fig = Figure::new("", format!("ENGINE-1: Monte Carlo (n = {n}) minus exact law, in standard errors"), "sampler index (+0.5: covariance entries)", "z-score")
-        .with(Series { name: "z = (MC − exact)/SE".into(), points: zs, markers: true, dashed: false })
-        .with(Series::reference("+4 SE", vec![(0.0, 4.0), (Sampler::foundation_set().len() as f64, 4.0)]))
-        .with(Series::reference("−4 SE", vec![(0.0, -4.0), (Sampler::foundation_set().len() as f64, -4.0)]));
+    let fig = Figure::new(
+        "",
+        format!("ENGINE-1: Monte Carlo (n = {n}) minus exact law, in standard errors"),
+        "sampler index (+0.5: covariance entries)",
+        "z-score",
+    )
+    .with(Series {
+        name: "z = (MC − exact)/SE".into(),
+        points: zs,
+        markers: true,
+        dashed: false,
+    })
+    .with(Series::reference(
+        "+4 SE",
+        vec![(0.0, 4.0), (Sampler::foundation_set().len() as f64, 4.0)],
+    ))
+    .with(Series::reference(
+        "−4 SE",
+        vec![(0.0, -4.0), (Sampler::foundation_set().len() as f64, -4.0)],
+    ));
     Ok(Evidence::within(
         worst_z,
         tol::K_SE,

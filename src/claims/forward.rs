@@ -43,11 +43,19 @@ fn table_columns(name: &str, t: f64) -> (f64, f64, f64) {
     match name {
         "vp-linear" => {
             let a = vp_alpha(t);
-            (-vp_beta(t) / 2.0, vp_beta(t), a.ln() - 0.5 * (1.0 - a * a).ln())
+            (
+                -vp_beta(t) / 2.0,
+                vp_beta(t),
+                a.ln() - 0.5 * (1.0 - a * a).ln(),
+            )
         }
         "sub-vp" => {
             let a = vp_alpha(t);
-            (-vp_beta(t) / 2.0, vp_beta(t) * (1.0 - a.powi(4)), a.ln() - (1.0 - a * a).ln())
+            (
+                -vp_beta(t) / 2.0,
+                vp_beta(t) * (1.0 - a.powi(4)),
+                a.ln() - (1.0 - a * a).ln(),
+            )
         }
         "ve" => {
             let s = 0.01 * (50.0_f64 / 0.01).powf(t);
@@ -57,25 +65,13 @@ fn table_columns(name: &str, t: f64) -> (f64, f64, f64) {
         "ou" => (-1.0, 2.0, -t - 0.5 * (1.0 - (-2.0 * t).exp()).ln()),
         "brownian" => (0.0, 1.0, -0.5 * t.ln()),
         "rectified-flow" => (-1.0 / (1.0 - t), 2.0 * t / (1.0 - t), ((1.0 - t) / t).ln()),
-        "cosine-vp" => (-(PI / 2.0) * (PI * t / 2.0).tan(), PI * (PI * t / 2.0).tan(), -(PI * t / 2.0).tan().ln()),
+        "cosine-vp" => (
+            -(PI / 2.0) * (PI * t / 2.0).tan(),
+            PI * (PI * t / 2.0).tan(),
+            -(PI * t / 2.0).tan().ln(),
+        ),
         other => panic!("no table row for schedule {other}"),
     }
-}
-
-/// Composite 8-point Gauss–Legendre quadrature of `f` on [a, b] with `panels` panels.
-pub fn gauss_legendre(f: &dyn Fn(f64) -> f64, a: f64, b: f64, panels: usize) -> f64 {
-    const X: [f64; 4] = [0.183_434_642_495_649_8, 0.525_532_409_916_329, 0.796_666_477_413_626_7, 0.960_289_856_497_536_3];
-    const W: [f64; 4] = [0.362_683_783_378_362, 0.313_706_645_877_887_3, 0.222_381_034_453_374_5, 0.101_228_536_290_376_3];
-    let h = (b - a) / panels as f64;
-    let mut sum = 0.0;
-    for p in 0..panels {
-        let (lo, hi) = (a + p as f64 * h, a + (p + 1) as f64 * h);
-        let (c, r) = (0.5 * (lo + hi), 0.5 * (hi - lo));
-        for (x, w) in X.iter().zip(W) {
-            sum += w * r * (f(c - r * x) + f(c + r * x));
-        }
-    }
-    sum
 }
 
 fn central(f: &dyn Fn(f64) -> f64, t: f64, delta: f64) -> f64 {
@@ -84,8 +80,24 @@ fn central(f: &dyn Fn(f64) -> f64, t: f64, delta: f64) -> f64 {
 
 fn conv1(ctx: &Ctx) -> Result<Evidence> {
     let n = ctx.scale.pick(24, 200);
-    let mut table = Table::new("", &["schedule", "t", "check", "lhs", "rhs", "rel_err", "tolerance"]);
-    let mut fig = Figure::new("logsnr", "CONV-1: half-log-SNR λ(t) of every schedule", "t / T", "λ = log(α/σ)");
+    let mut table = Table::new(
+        "",
+        &[
+            "schedule",
+            "t",
+            "check",
+            "lhs",
+            "rhs",
+            "rel_err",
+            "tolerance",
+        ],
+    );
+    let mut fig = Figure::new(
+        "logsnr",
+        "CONV-1: half-log-SNR λ(t) of every schedule",
+        "t / T",
+        "λ = log(α/σ)",
+    );
     let mut worst: f64 = 0.0;
     let mut worst_what = String::new();
     for sch in all_continuous() {
@@ -101,16 +113,43 @@ fn conv1(ctx: &Ctx) -> Result<Evidence> {
                 ("f = table", sch.f(t), f_tab, tol::IDENTITY),
                 ("g2 = table", sch.g2(t), g2_tab, tol::IDENTITY),
                 ("logsnr = table", sch.logsnr(t), l_tab, tol::IDENTITY),
-                ("dalpha = central diff", sch.dalpha(t), central(&|u| sch.alpha(u), t, delta), tol::CENTRAL_DIFF),
-                ("dsigma = central diff", sch.dsigma(t), central(&|u| sch.sigma(u), t, delta), tol::CENTRAL_DIFF),
-                ("g2 = -2 sigma^2 dlogsnr (central diff)", sch.g2(t), -2.0 * sch.sigma(t).powi(2) * central(&|u| sch.logsnr(u), t, delta), tol::CENTRAL_DIFF),
-                ("t(logsnr(t)) = t", sch.t_of_logsnr(sch.logsnr(t)), t, tol::IDENTITY * (t_max / t).max(1.0)),
+                (
+                    "dalpha = central diff",
+                    sch.dalpha(t),
+                    central(&|u| sch.alpha(u), t, delta),
+                    tol::CENTRAL_DIFF,
+                ),
+                (
+                    "dsigma = central diff",
+                    sch.dsigma(t),
+                    central(&|u| sch.sigma(u), t, delta),
+                    tol::CENTRAL_DIFF,
+                ),
+                (
+                    "g2 = -2 sigma^2 dlogsnr (central diff)",
+                    sch.g2(t),
+                    -2.0 * sch.sigma(t).powi(2) * central(&|u| sch.logsnr(u), t, delta),
+                    tol::CENTRAL_DIFF,
+                ),
+                (
+                    "t(logsnr(t)) = t",
+                    sch.t_of_logsnr(sch.logsnr(t)),
+                    t,
+                    tol::IDENTITY * (t_max / t).max(1.0),
+                ),
             ];
             // Deterministic Itô isometry: σ_t² = α_t²(σ_0²/α_0² + ∫_0^t g²/α² ds).
             let t0 = 0.0;
-            let integral = gauss_legendre(&|s| sch.g2(s) / sch.alpha(s).powi(2), t0, t, 64);
-            let rhs = sch.alpha(t).powi(2) * (sch.sigma(t0).powi(2) / sch.alpha(t0).powi(2) + integral);
-            rows.push(("sigma^2 = alpha^2 int g2/alpha^2", sch.sigma(t).powi(2), rhs, tol::QUADRATURE));
+            let integral =
+                crate::quadrature::gauss_legendre(&|s| sch.g2(s) / sch.alpha(s).powi(2), t0, t, 64);
+            let rhs =
+                sch.alpha(t).powi(2) * (sch.sigma(t0).powi(2) / sch.alpha(t0).powi(2) + integral);
+            rows.push((
+                "sigma^2 = alpha^2 int g2/alpha^2",
+                sch.sigma(t).powi(2),
+                rhs,
+                tol::QUADRATURE,
+            ));
             for (check, lhs, rhs, tolerance) in rows {
                 let err = (lhs - rhs).abs() / rhs.abs().max(1e-300);
                 let ratio = err / tolerance;
@@ -118,7 +157,15 @@ fn conv1(ctx: &Ctx) -> Result<Evidence> {
                     worst = ratio;
                     worst_what = format!("{name} {check} at t={t:.4}");
                 }
-                table.push(vec![name.into(), t.into(), check.into(), lhs.into(), rhs.into(), err.into(), tolerance.into()]);
+                table.push(vec![
+                    name.into(),
+                    t.into(),
+                    check.into(),
+                    lhs.into(),
+                    rhs.into(),
+                    err.into(),
+                    tolerance.into(),
+                ]);
             }
             curve.push((t / t_max, sch.logsnr(t)));
         }
@@ -140,13 +187,23 @@ pub fn demo_mixture() -> Mixture {
     Mixture::new(
         vec![0.35, 0.35, 0.30],
         vec![m(-2.2, 1.8), m(2.2, 0.8), m(0.0, -2.4)],
-        vec![c(0.30, 0.10, 0.12), c(0.05, 0.40, -0.08), c(0.20, 0.20, 0.0)],
+        vec![
+            c(0.30, 0.10, 0.12),
+            c(0.05, 0.40, -0.08),
+            c(0.20, 0.20, 0.0),
+        ],
     )
     .expect("valid demo mixture")
 }
 
 /// Points x ~ p_t: α x₀ + σ ε.
-fn noised_points<R: rand::Rng>(mix: &Mixture, alpha: f64, sigma: f64, n: usize, rng: &mut R) -> Vec<DVector<f64>> {
+fn noised_points<R: rand::Rng>(
+    mix: &Mixture,
+    alpha: f64,
+    sigma: f64,
+    n: usize,
+    rng: &mut R,
+) -> Vec<DVector<f64>> {
     (0..n)
         .map(|_| {
             let x0 = mix.sample(rng);
@@ -167,7 +224,13 @@ fn pz1(ctx: &Ctx) -> Result<Evidence> {
     let mut table = Table::new("", &["schedule", "t", "point", "conversion", "rel_err"]);
     let mut worst: f64 = 0.0;
     let mut worst_what = String::new();
-    let mut fig = Figure::new("", "PZ-1: largest round-trip error per schedule", "t / T", "max relative error").logy();
+    let mut fig = Figure::new(
+        "",
+        "PZ-1: largest round-trip error per schedule",
+        "t / T",
+        "max relative error",
+    )
+    .logy();
     for sch in all_continuous() {
         let (t_min, t_max) = sch.t_range();
         let mut curve = Vec::new();
@@ -180,26 +243,54 @@ fn pz1(ctx: &Ctx) -> Result<Evidence> {
                 let x0 = mix.denoise(x, a, s); // direct closed form
                 let score = mix.score(x, a, s); // direct closed form
                 let eps = -&score * s; // ε̂ = −σ s
-                // Scale of each identity: the magnitudes of its terms (round-off is relative to them).
+                                       // Scale of each identity: the magnitudes of its terms (round-off is relative to them).
                 let sc = x.norm() + a * x0.norm() + s * eps.norm();
                 let mut errs = vec![
                     ("eps -> x0", rel(&((x - &eps * s) / a), &x0, sc / a)),
                     ("x0 -> eps", rel(&((x - &x0 * a) / s), &eps, sc / s)),
-                    ("x0 -> score", rel(&((&x0 * a - x) / (s * s)), &score, sc / (s * s))),
+                    (
+                        "x0 -> score",
+                        rel(&((&x0 * a - x) / (s * s)), &score, sc / (s * s)),
+                    ),
                 ];
                 // Salimans–Ho v = α ε − σ x₀ and back.
                 let v = &eps * a - &x0 * s;
                 let n2 = a * a + s * s;
-                errs.push(("v -> x0", rel(&((x * a - &v * s) / n2), &x0, sc / n2.sqrt() / a.min(1.0).max(1e-12))));
-                errs.push(("v -> eps", rel(&((x * s + &v * a) / n2), &eps, sc / n2.sqrt() / s.min(1.0).max(1e-12))));
+                errs.push((
+                    "v -> x0",
+                    rel(
+                        &((x * a - &v * s) / n2),
+                        &x0,
+                        sc / n2.sqrt() / a.min(1.0).max(1e-12),
+                    ),
+                ));
+                errs.push((
+                    "v -> eps",
+                    rel(
+                        &((x * s + &v * a) / n2),
+                        &eps,
+                        sc / n2.sqrt() / s.min(1.0).max(1e-12),
+                    ),
+                ));
                 // Flow velocity two ways: α̇ x̂₀ + σ̇ ε̂ = f x − ½ g² s.
                 let v1 = &x0 * da + &eps * ds;
                 let v2 = x * f - &score * (0.5 * g2);
-                let vs = da.abs() * x0.norm() + ds.abs() * eps.norm() + f.abs() * x.norm() + 0.5 * g2 * score.norm();
-                errs.push(("velocity: adot x0 + sdot eps = f x - g2/2 score", rel(&v1, &v2, vs)));
+                let vs = da.abs() * x0.norm()
+                    + ds.abs() * eps.norm()
+                    + f.abs() * x.norm()
+                    + 0.5 * g2 * score.norm();
+                errs.push((
+                    "velocity: adot x0 + sdot eps = f x - g2/2 score",
+                    rel(&v1, &v2, vs),
+                ));
                 match sch.name() {
-                    "rectified-flow" => errs.push(("linear path: v = eps - x0", rel(&v1, &(&eps - &x0), vs))),
-                    "edm" => errs.push(("EDM: v = eps = (x - D)/sigma", rel(&v1, &((x - &x0) / s), vs))),
+                    "rectified-flow" => {
+                        errs.push(("linear path: v = eps - x0", rel(&v1, &(&eps - &x0), vs)))
+                    }
+                    "edm" => errs.push((
+                        "EDM: v = eps = (x - D)/sigma",
+                        rel(&v1, &((x - &x0) / s), vs),
+                    )),
                     _ => {}
                 }
                 for (what, e) in errs {
@@ -208,7 +299,13 @@ fn pz1(ctx: &Ctx) -> Result<Evidence> {
                         worst_what = format!("{} {what} at t={t:.4}", sch.name());
                     }
                     tmax = tmax.max(e);
-                    table.push(vec![sch.name().into(), t.into(), p.into(), what.into(), e.into()]);
+                    table.push(vec![
+                        sch.name().into(),
+                        t.into(),
+                        p.into(),
+                        what.into(),
+                        e.into(),
+                    ]);
                 }
             }
             curve.push((t / t_max, tmax.max(1e-17)));
@@ -229,8 +326,24 @@ fn fw6(ctx: &Ctx) -> Result<Evidence> {
     let mut rng = ctx.rng("points");
     let (nt, nx) = ctx.scale.pick((8, 10), (40, 50));
     let sch = crate::schedule::VpLinear::default();
-    let mut table = Table::new("", &["t", "sigma", "point", "first_order_rel_err", "second_order_rel_err", "posterior_trace"]);
-    let mut fig = Figure::new("", "FW-6: Tweedie identities on a 2-D mixture (VP-linear)", "σ_t", "max relative error").loglog();
+    let mut table = Table::new(
+        "",
+        &[
+            "t",
+            "sigma",
+            "point",
+            "first_order_rel_err",
+            "second_order_rel_err",
+            "posterior_trace",
+        ],
+    );
+    let mut fig = Figure::new(
+        "",
+        "FW-6: Tweedie identities on a 2-D mixture (VP-linear)",
+        "σ_t",
+        "max relative error",
+    )
+    .loglog();
     let (mut w1, mut w2): (f64, f64) = (0.0, 0.0);
     let (mut c1, mut c2) = (Vec::new(), Vec::new());
     for k in 0..nt {
@@ -246,17 +359,30 @@ fn fw6(ctx: &Ctx) -> Result<Evidence> {
             let hess = mix.hessian_log_density(x, a, s);
             let d = x.len();
             let second = (DMatrix::identity(d, d) + &hess * (s * s)) * (s * s / (a * a));
-            let e2 = (&cov - &second).norm() / ((s * s / (a * a)) * ((d as f64).sqrt() + s * s * hess.norm()));
+            let e2 = (&cov - &second).norm()
+                / ((s * s / (a * a)) * ((d as f64).sqrt() + s * s * hess.norm()));
             m1 = m1.max(e1);
             m2 = m2.max(e2);
-            table.push(vec![t.into(), s.into(), p.into(), e1.into(), e2.into(), cov.trace().into()]);
+            table.push(vec![
+                t.into(),
+                s.into(),
+                p.into(),
+                e1.into(),
+                e2.into(),
+                cov.trace().into(),
+            ]);
         }
         w1 = w1.max(m1);
         w2 = w2.max(m2);
         c1.push((s, m1.max(1e-17)));
         c2.push((s, m2.max(1e-17)));
     }
-    fig = fig.with(Series::line("first order: score vs (αx̂₀ − x)/σ²", c1)).with(Series::line("second order: Cov[x₀|x] vs (σ²/α²)(I + σ²H)", c2));
+    fig = fig
+        .with(Series::line("first order: score vs (αx̂₀ − x)/σ²", c1))
+        .with(Series::line(
+            "second order: Cov[x₀|x] vs (σ²/α²)(I + σ²H)",
+            c2,
+        ));
     let worst = w1.max(w2);
     Ok(Evidence::within(
         worst,

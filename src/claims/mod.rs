@@ -9,6 +9,11 @@ use rand_pcg::Pcg64;
 pub mod discrete;
 pub mod engine;
 pub mod forward;
+pub mod practice;
+pub mod reverse;
+pub mod scorematching;
+pub mod solvers;
+pub mod wasserstein;
 
 /// How much work a claim does: `Quick` for CI (seconds), `Full` for paper figures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -53,7 +58,9 @@ impl Verdict {
         }
     }
     pub fn parse(s: &str) -> Option<Verdict> {
-        [Verdict::Pass, Verdict::Fail, Verdict::Refuted].into_iter().find(|v| v.name() == s)
+        [Verdict::Pass, Verdict::Fail, Verdict::Refuted]
+            .into_iter()
+            .find(|v| v.name() == s)
     }
     /// PASS when `ok`, FAIL otherwise.
     pub fn from_ok(ok: bool) -> Verdict {
@@ -171,7 +178,11 @@ pub struct Claim {
 
 impl Claim {
     pub fn run(&self, scale: Scale, seed: u64) -> Result<Evidence> {
-        (self.check)(&Ctx { scale, seed, id: self.id })
+        (self.check)(&Ctx {
+            scale,
+            seed,
+            id: self.id,
+        })
     }
 }
 
@@ -181,6 +192,11 @@ pub fn registry() -> Vec<Claim> {
     all.extend(forward::claims());
     all.extend(discrete::claims());
     all.extend(engine::claims());
+    all.extend(reverse::claims());
+    all.extend(solvers::claims());
+    all.extend(practice::claims());
+    all.extend(wasserstein::claims());
+    all.extend(scorematching::claims());
     all
 }
 

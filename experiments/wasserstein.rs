@@ -1,0 +1,4 @@
+//! Run the `wasserstein` family of claims (see `--list`) and write its evidence under `results/wasserstein/`.
+fn main() {
+    diffusion_claims::cli::exit_with(diffusion_claims::cli::main_for(Some("wasserstein")));
+}

@@ -1,0 +1,7 @@
+//! Claims of the `practice` family (to be filled).
+
+use super::Claim;
+
+pub fn claims() -> Vec<Claim> {
+    Vec::new()
+}

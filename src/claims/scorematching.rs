@@ -1,0 +1,7 @@
+//! Claims of the `scorematching` family (to be filled).
+
+use super::Claim;
+
+pub fn claims() -> Vec<Claim> {
+    Vec::new()
+}
