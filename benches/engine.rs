@@ -1,0 +1,2 @@
+//! Benchmark `engine` (to be written).
+fn main() {}

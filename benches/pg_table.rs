@@ -1,0 +1,2 @@
+//! Benchmark `pg_table` (to be written).
+fn main() {}
