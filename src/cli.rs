@@ -17,7 +17,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "full")]
     pub scale: Scale,
     /// Master seed; every random stream is derived from (seed, claim id, stream name).
-    #[arg(long, default_value_t = 20251130)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     /// Output directory.
     #[arg(long, default_value = "results")]
@@ -29,10 +29,16 @@ pub struct Args {
     /// List the claims (id, family, source, statement) and exit.
     #[arg(long)]
     pub list: bool,
-    /// Worker threads (results do not depend on it).
+    /// Worker threads (0 = one per core; results do not depend on it).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Write CSVs, summary.csv and REPORT.md but no SVG figures (used for the committed regression evidence).
+    #[arg(long)]
+    pub no_figures: bool,
 }
+
+/// The default master seed.
+pub const DEFAULT_SEED: u64 = 20251130;
 
 /// Run `claims` on a pool of `threads` threads (0 = rayon's default); outcomes come back in input order.
 pub fn run_claims(
@@ -117,7 +123,7 @@ pub fn main_for(family: Option<&str>) -> Result<i32> {
         bail!("no claims selected");
     }
     let start = Instant::now();
-    let outcomes = run_claims(&claims, args.scale, args.seed, args.threads, true)?;
+    let mut outcomes = run_claims(&claims, args.scale, args.seed, args.threads, true)?;
     let bin = family
         .map(|f| f.to_string())
         .unwrap_or_else(|| "reproduce".into());
@@ -126,6 +132,11 @@ pub fn main_for(family: Option<&str>) -> Result<i32> {
         args.scale.name(),
         args.seed
     );
+    if args.no_figures {
+        for o in outcomes.iter_mut() {
+            o.evidence.figures.clear();
+        }
+    }
     if args.only.is_empty() {
         write_all(&args.out, &outcomes, &command)?;
     } else {

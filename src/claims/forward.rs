@@ -108,7 +108,7 @@ fn conv1(ctx: &Ctx) -> Result<Evidence> {
             // Interior points, away from the singular ends of rectified flow / cosine.
             let t = t_min + (t_max - t_min) * (0.02 + 0.9 * k as f64 / (n - 1) as f64);
             let (f_tab, g2_tab, l_tab) = table_columns(name, t);
-            let delta = 1e-5 * t.max(1e-2).min(1.0);
+            let delta = 1e-5 * t.clamp(1e-2, 1.0);
             let mut rows = vec![
                 ("f = table", sch.f(t), f_tab, tol::IDENTITY),
                 ("g2 = table", sch.g2(t), g2_tab, tol::IDENTITY),
@@ -261,7 +261,7 @@ fn pz1(ctx: &Ctx) -> Result<Evidence> {
                     rel(
                         &((x * a - &v * s) / n2),
                         &x0,
-                        sc / n2.sqrt() / a.min(1.0).max(1e-12),
+                        sc / n2.sqrt() / a.clamp(1e-12, 1.0),
                     ),
                 ));
                 errs.push((
@@ -269,7 +269,7 @@ fn pz1(ctx: &Ctx) -> Result<Evidence> {
                     rel(
                         &((x * s + &v * a) / n2),
                         &eps,
-                        sc / n2.sqrt() / s.min(1.0).max(1e-12),
+                        sc / n2.sqrt() / s.clamp(1e-12, 1.0),
                     ),
                 ));
                 // Flow velocity two ways: α̇ x̂₀ + σ̇ ε̂ = f x − ½ g² s.
