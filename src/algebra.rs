@@ -89,7 +89,7 @@ impl Denoiser<DVector<f64>> for Mixture {
 }
 
 /// An affine form per coordinate of Σ's eigenbasis: x_i = c_i + Σ_k a[k]_i ξ_{k,i}, with all ξ
-/// independent standard normals (independent across coordinates too).
+/// independent standard normals (independent across coordinates too). An empty row `a[k]` is a zero row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Form {
     pub c: Vec<f64>,
@@ -141,21 +141,39 @@ impl Form {
 }
 
 impl Algebra for Form {
+    /// Σ_i w_i f_i, row by row; an empty row stands for a zero row and is skipped.
     fn lin(terms: &[(f64, &Self)]) -> Self {
-        let d = terms[0].1.dim();
-        let nk = terms.iter().map(|(_, f)| f.a.len()).max().unwrap_or(0);
-        let mut c = vec![0.0; d];
-        let mut a = vec![vec![0.0; d]; nk];
-        for (w, f) in terms {
-            for (o, x) in c.iter_mut().zip(&f.c) {
-                *o += w * x;
-            }
-            for (ak, fk) in a.iter_mut().zip(&f.a) {
-                for (o, x) in ak.iter_mut().zip(fk) {
-                    *o += w * x;
+        let combine = |rows: &mut dyn Iterator<Item = (f64, &Vec<f64>)>| -> Vec<f64> {
+            let mut out: Vec<f64> = Vec::new();
+            for (w, x) in rows {
+                if x.is_empty() {
+                    continue;
+                }
+                if out.is_empty() {
+                    out = x.iter().map(|v| w * v).collect();
+                } else {
+                    for (o, v) in out.iter_mut().zip(x) {
+                        *o += w * v;
+                    }
                 }
             }
+            out
+        };
+        let d = terms[0].1.dim();
+        let mut c = combine(&mut terms.iter().map(|(w, f)| (*w, &f.c)));
+        if c.is_empty() {
+            c = vec![0.0; d];
         }
+        let nk = terms.iter().map(|(_, f)| f.a.len()).max().unwrap_or(0);
+        let a = (0..nk)
+            .map(|k| {
+                combine(
+                    &mut terms
+                        .iter()
+                        .filter_map(|(w, f)| f.a.get(k).map(|r| (*w, r))),
+                )
+            })
+            .collect();
         Form { c, a }
     }
 }
@@ -176,7 +194,7 @@ impl FormNoise {
 impl Noise<Form> for FormNoise {
     fn standard_normal(&mut self, like: &Form) -> Form {
         let d = like.dim();
-        let mut a = vec![vec![0.0; d]; self.next + 1];
+        let mut a = vec![Vec::new(); self.next + 1];
         a[self.next] = vec![1.0; d];
         self.next += 1;
         Form { c: vec![0.0; d], a }
@@ -187,6 +205,26 @@ impl Noise<Form> for FormNoise {
     fn rebase(&mut self, live: &mut [&mut Form]) {
         let m = live.len();
         let d = live[0].dim();
+        let k_max = live.iter().map(|f| f.a.len()).max().unwrap_or(0);
+        if k_max <= m {
+            // Already as short as a fresh basis would be (e.g. deterministic samplers).
+            self.next = k_max;
+            return;
+        }
+        if m == 1 {
+            // One live value: x_i = c_i + √(Σ_k a_ki²) ξ_i.
+            let f = &mut *live[0];
+            let mut root = vec![0.0; d];
+            for ak in &f.a {
+                for (r, a) in root.iter_mut().zip(ak) {
+                    *r += a * a;
+                }
+            }
+            root.iter_mut().for_each(|r| *r = r.sqrt());
+            f.a = vec![root];
+            self.next = 1;
+            return;
+        }
         let mut new_a = vec![vec![vec![0.0; d]; m]; m];
         let mut g = vec![0.0; m * m];
         let mut l = vec![0.0; m * m];
@@ -196,7 +234,9 @@ impl Noise<Form> for FormNoise {
                     let (fp, fq) = (&live[p].a, &live[q].a);
                     let mut s = 0.0;
                     for k in 0..fp.len().min(fq.len()) {
-                        s += fp[k][i] * fq[k][i];
+                        if !fp[k].is_empty() && !fq[k].is_empty() {
+                            s += fp[k][i] * fq[k][i];
+                        }
                     }
                     g[p * m + q] = s;
                 }
