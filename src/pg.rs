@@ -289,13 +289,28 @@ impl PgLaw {
 /// Does this run ask for the score at forward time ε where σ_ε = 0? Then: divergent when a zero
 /// eigenvalue exists (score = −x/0), an error otherwise (Tweedie's (αx̂₀ − x)/σ² is 0/0 there, though the
 /// true score −x/λ is finite; use ε > 0).
-fn check_final_evaluation(scheme: &Scheme, data: &Gaussian, eps: f64) -> Result<Option<PgLaw>> {
+fn check_final_evaluation(
+    scheme: &Scheme,
+    data: &Gaussian,
+    eps: f64,
+    times: &[f64],
+) -> Result<Option<PgLaw>> {
+    let h = times[0] - times[1];
     let sch = PgVp::default();
+    if scheme.sampler == Sampler::DdpmBetaDt {
+        // The DDPM step divides by √(1 − β^D) with β^D = 2Δt β(T − t_k) ≤ 2Δt β_max: it needs β^D < 1.
+        ensure!(
+            2.0 * h * sch.beta(T) < 1.0,
+            "DDPM with β^D = 2Δt β needs 2Δt β_max < 1, i.e. N − 1 > 2 β_max (T − ε) ≈ {:.1} steps (got Δt = {:.4})",
+            2.0 * sch.beta(T) * (T - eps),
+            h
+        );
+    }
     if scheme.evaluates_end && sch.sigma(eps) == 0.0 {
         if let Some(i) = data.eigvals.iter().position(|l| *l == 0.0) {
             return Ok(Some(PgLaw::Divergent {
                 why: format!(
-                    "{} evaluates the score at forward time ε = {eps}, where σ = 0 and eigenvalue {i} is 0: the score −x/λ is infinite",
+                    "{} evaluates the score at forward time ε = {eps}, where σ = 0 and eigenvalue #{i} is 0: the score −x/λ is infinite",
                     scheme.name
                 ),
             }));
@@ -334,7 +349,7 @@ pub fn engine_law(
     init: Init,
 ) -> Result<PgLaw> {
     let times = forward_grid(grid_points, eps)?;
-    if let Some(div) = check_final_evaluation(scheme, data, eps)? {
+    if let Some(div) = check_final_evaluation(scheme, data, eps, &times)? {
         return Ok(div);
     }
     let out = scheme.sampler.run(
@@ -366,7 +381,7 @@ pub fn engine_path(
     init: Init,
 ) -> Result<Vec<(f64, PgLaw)>> {
     let times = forward_grid(grid_points, eps)?;
-    let div = check_final_evaluation(scheme, data, eps)?;
+    let div = check_final_evaluation(scheme, data, eps, &times)?;
     let run_times = if div.is_some() {
         &times[..times.len() - 1]
     } else {
@@ -581,7 +596,7 @@ pub fn engine_law_both_inits(
         "the two-initialisation run needs centred data (μ = 0)"
     );
     let times = forward_grid(grid_points, eps)?;
-    if let Some(div) = check_final_evaluation(scheme, data, eps)? {
+    if let Some(div) = check_final_evaluation(scheme, data, eps, &times)? {
         return Ok((div.clone(), div));
     }
     let d = data.dim();
