@@ -196,6 +196,12 @@ pub fn all_schemes() -> Vec<Scheme> {
     v
 }
 
+/// Can `scheme` run to truncation time ε? (DPM-Solver steps in log-SNR, infinite at σ = 0.)
+pub fn defined_at(scheme: &Scheme, eps: f64) -> bool {
+    !(matches!(scheme.sampler, Sampler::DpmSolver1 | Sampler::DpmSolverPp1)
+        && PgVp::default().sigma(eps) == 0.0)
+}
+
 /// Look a scheme up by name.
 pub fn scheme_by_name(name: &str) -> Option<Scheme> {
     all_schemes().into_iter().find(|s| s.name == name)
@@ -296,6 +302,15 @@ fn check_final_evaluation(
     times: &[f64],
 ) -> Result<Option<PgLaw>> {
     let h = times[0] - times[1];
+    let sch = PgVp::default();
+    if matches!(scheme.sampler, Sampler::DpmSolver1 | Sampler::DpmSolverPp1)
+        && sch.sigma(eps) == 0.0
+    {
+        bail!(
+            "{} steps in log-SNR, which is +∞ at σ = 0 (ε = {eps}): undefined there; use ε > 0",
+            scheme.name
+        );
+    }
     let sch = PgVp::default();
     if scheme.sampler == Sampler::DdpmBetaDt {
         // The DDPM step divides by √(1 − β^D) with β^D = 2Δt β(T − t_k) ≤ 2Δt β_max: it needs β^D < 1.

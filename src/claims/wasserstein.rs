@@ -494,7 +494,7 @@ fn pg_table(ctx: &Ctx) -> Result<Evidence> {
     // Beyond the paper: the extra samplers in the same table (no published value), full scale only.
     if ctx.scale == super::Scale::Full {
         for s in pg::extra_schemes() {
-            for eps in pg::TABLE_EPS {
+            for eps in pg::TABLE_EPS.into_iter().filter(|e| pg::defined_at(&s, *e)) {
                 for nfe in &nfes {
                     for init in [Init::Pt, Init::N0] {
                         jobs.push((s, eps, *nfe, init, None, HeunBudget::TableBug));
@@ -553,6 +553,7 @@ fn pg_table(ctx: &Ctx) -> Result<Evidence> {
         (0.0_f64, String::new(), 0, 0);
     let mut worst_rec = 0.0_f64;
     let mut rec_ok = true;
+    let lam_max = sp.eig.iter().cloned().fold(0.0, f64::max);
     let mut fig = Figure::new(
         "",
         "PG-TABLE: W2(output, p_data) vs NFE, ε = 1e-4, N(0,I) (dashed: printed)",
@@ -570,7 +571,9 @@ fn pg_table(ctx: &Ctx) -> Result<Evidence> {
             } else {
                 (c.w2 - c.w2_rec).abs() / c.w2_rec.abs()
             };
-            let tol_rec = rec_tolerance(c.steps);
+            // Conditioning of W2 in relative variance errors: ∂W2/∂(δv_i/v_i) ≤ ½√v_i/W2.
+            let kappa = (0.5 * lam_max.sqrt() / c.w2_rec).max(1.0);
+            let tol_rec = rec_tolerance(c.steps) * if kappa.is_finite() { kappa } else { 1.0 };
             worst_rec = worst_rec.max(rel / tol_rec * tol::IDENTITY);
             rec_ok &= rel <= tol_rec;
         }
@@ -748,8 +751,8 @@ fn pg_table(ctx: &Ctx) -> Result<Evidence> {
         "full table: all 4 NFE columns, plus DDIM(η=0,1), DPM-Solver-1/++1 as extra rows",
     );
     let rec_detail = format!(
-        "engine vs the paper's per-eigenvalue recursions (independent code): W2 max relative difference {:.1e} (tolerance 1e-12·max(1, steps/1000); '−' cells +∞ by both routes); per-eigenvalue variances max relative difference {:.1e} (reported, not gated: it peaks in stiff Heun/RK4 cells at NFE 50 where the engine's Tweedie score (αx̂₀ − x)/σ² cancels as σ² ≪ α²λ near ε and |h c| ~ 10³); schedule α,σ vs Song VpLinear{{0.1,20}} (same marginals, their β = 2× ours): max rel {:.1e}",
-        worst_rec,
+        "engine vs the paper's per-eigenvalue recursions (independent code): W2 max relative difference {:.1e} in units of the tolerance 1e-12·max(1, steps/1000)·max(1, ½√λ_max/W2) (round-off per step times W2's conditioning in relative variance errors); '−' cells +∞ by both routes); per-eigenvalue variances max relative difference {:.1e} (reported, not gated: it peaks in stiff Heun/RK4 cells at NFE 50 where the engine's Tweedie score (αx̂₀ − x)/σ² cancels as σ² ≪ α²λ near ε and |h c| ~ 10³); schedule α,σ vs Song VpLinear{{0.1,20}} (same marginals, their β = 2× ours): max rel {:.1e}",
+        worst_rec / tol::IDENTITY,
         results.iter().filter(|c| !c.rel_var.is_nan()).map(|c| c.rel_var).fold(0.0, f64::max),
         sched_err
     );
@@ -775,7 +778,7 @@ fn pg_table(ctx: &Ctx) -> Result<Evidence> {
     Ok(ev
         .require(
             rec_ok,
-            "engine and recursion W2 disagree beyond 1e-12·max(1, steps/1000)",
+            "engine and recursion W2 disagree beyond their round-off tolerance",
         )
         .require(
             sched_err <= tol::IDENTITY,
@@ -805,7 +808,10 @@ fn fig1_schemes(with_extras: bool) -> Vec<(Scheme, usize)> {
 fn pg_fig1_left(ctx: &Ctx) -> Result<Evidence> {
     let sp = spec()?;
     let sch = PgVp::default();
-    let schemes = fig1_schemes(ctx.scale == super::Scale::Full);
+    let schemes: Vec<(Scheme, usize)> = fig1_schemes(ctx.scale == super::Scale::Full)
+        .into_iter()
+        .filter(|(s, _)| pg::defined_at(s, 0.0))
+        .collect();
     let paths: Vec<Vec<(f64, PgLaw)>> = schemes
         .par_iter()
         .map(|(s, n)| engine_path(s, &sp.data, *n, 0.0, Init::N0))
@@ -1063,6 +1069,7 @@ fn pg_fig1_right(ctx: &Ctx) -> Result<Evidence> {
     let jobs: Vec<(Scheme, usize, f64)> = eps_list
         .iter()
         .flat_map(|e| schemes.iter().map(move |(s, n)| (*s, *n, *e)))
+        .filter(|(s, _, e)| pg::defined_at(s, *e))
         .collect();
     let w2s: Vec<f64> = jobs
         .par_iter()
@@ -1364,10 +1371,18 @@ fn pg_orders(ctx: &Ctx) -> Result<Evidence> {
     let eps_list: Vec<f64> = ctx.scale.pick(vec![1e-2], vec![1e-2, 1e-3]);
     let schemes = paper_schemes();
     let mut jobs: Vec<(Scheme, f64, usize)> = Vec::new();
+    // At ε = 1e-3 the stiffness (N* ≈ 545) delays the asymptotic regime: go further in N at full scale.
+    let ns_for = |e: f64| -> Vec<usize> {
+        let mut v = ns.clone();
+        if e == 1e-3 && ctx.scale == super::Scale::Full {
+            v.extend([6401, 12801]);
+        }
+        v
+    };
     for e in &eps_list {
         for s in &schemes {
-            for n in &ns {
-                jobs.push((*s, *e, *n));
+            for n in ns_for(*e) {
+                jobs.push((*s, *e, n));
             }
         }
     }
@@ -1528,6 +1543,7 @@ fn pg_decomp(ctx: &Ctx) -> Result<Evidence> {
     let jobs: Vec<(Scheme, usize, f64)> = eps_list
         .iter()
         .flat_map(|e| schemes.iter().map(move |(s, n)| (*s, *n, *e)))
+        .filter(|(s, _, e)| pg::defined_at(s, *e))
         .collect();
     let laws: Vec<(PgLaw, PgLaw)> = jobs
         .par_iter()
