@@ -284,24 +284,35 @@ fn cholesky_psd(g: &[f64], l: &mut [f64], m: usize, tol: f64) {
 /// k_i = α λ_i / (α² λ_i + σ²) (CLAIMS §2.1).
 impl Denoiser<Form> for Gaussian {
     fn denoise(&self, x: &Form, alpha: f64, sigma: f64) -> Form {
-        let mu = self.eigen_mean();
+        let rotated;
+        let mu = match &self.eigvecs {
+            None => &self.mean,
+            Some(_) => {
+                rotated = self.eigen_mean();
+                &rotated
+            }
+        };
         // At σ = 0 the limit is k = 1/α where λ > 0 and k = 0 where λ = 0 (the data sit at μ there).
         let k: Vec<f64> = self
             .eigvals
             .iter()
-            .map(|l| {
-                if sigma == 0.0 {
-                    if *l > 0.0 {
-                        1.0 / alpha
-                    } else {
-                        0.0
-                    }
-                } else {
-                    alpha * l / (alpha * alpha * l + sigma * sigma)
-                }
+            .map(|l| match (sigma == 0.0, *l > 0.0) {
+                (true, true) => 1.0 / alpha,
+                (true, false) => 0.0,
+                _ => alpha * l / (alpha * alpha * l + sigma * sigma),
             })
             .collect();
-        let b: Vec<f64> = mu.iter().zip(&k).map(|(m, k)| m - k * alpha * m).collect();
-        x.diag_affine(&k, &b)
+        // x̂₀ = k x + (1 − k α) μ, one pass per row.
+        let c =
+            x.c.iter()
+                .zip(&k)
+                .zip(mu.iter())
+                .map(|((c, k), m)| k * c + (1.0 - k * alpha) * m)
+                .collect();
+        let a =
+            x.a.iter()
+                .map(|ak| ak.iter().zip(&k).map(|(a, k)| a * k).collect())
+                .collect();
+        Form { c, a }
     }
 }
