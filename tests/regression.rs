@@ -80,7 +80,16 @@ fn every_claim_matches_committed_quick_evidence() {
         .map(|r| (r[col("id")].clone(), r.clone()))
         .collect();
 
-    let outcomes = run_claims(&registry(), Scale::Quick, DEFAULT_SEED, 0, false).unwrap();
+    // The Pierret–Galerne claims run on the authors' spectrum; without it they fall back to a synthetic
+    // one, whose numbers are not the committed ones: skip them then, and say so.
+    let claims: Vec<_> = match diffusion_claims::spectrum::pg_spectrum_path() {
+        Ok(_) => registry(),
+        Err(why) => {
+            println!("SKIPPED: the wasserstein family is not compared ({why}); set PG_EIGENVALUES");
+            registry().into_iter().filter(|c| c.family != "wasserstein").collect()
+        }
+    };
+    let outcomes = run_claims(&claims, Scale::Quick, DEFAULT_SEED, 0, false).unwrap();
     let mut problems = Vec::new();
     for o in &outcomes {
         let id = o.claim.id;
