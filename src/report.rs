@@ -117,6 +117,8 @@ pub struct Series {
     pub markers: bool,
     /// Dashed reference line (theory, slopes).
     pub dashed: bool,
+    /// Join the points with a line (false: a scatter plot).
+    pub joined: bool,
 }
 
 impl Series {
@@ -126,6 +128,17 @@ impl Series {
             points,
             markers: true,
             dashed: false,
+            joined: true,
+        }
+    }
+    /// Markers only (a scatter plot).
+    pub fn scatter(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            name: name.into(),
+            points,
+            markers: true,
+            dashed: false,
+            joined: false,
         }
     }
     pub fn reference(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
@@ -134,6 +147,7 @@ impl Series {
             points,
             markers: false,
             dashed: true,
+            joined: true,
         }
     }
 }
@@ -248,18 +262,28 @@ impl Figure {
                             })
                             .collect();
                         let style = ShapeStyle::from(&color).stroke_width(2);
-                        let anno = if s.dashed {
-                            chart.draw_series(DashedLineSeries::new(p.clone(), 8, 5, style))?
+                        if s.joined {
+                            let anno = if s.dashed {
+                                chart.draw_series(DashedLineSeries::new(p.clone(), 8, 5, style))?
+                            } else {
+                                chart.draw_series(LineSeries::new(p.clone(), style))?
+                            };
+                            anno.label(s.name.as_str()).legend(move |(x, y)| {
+                                PathElement::new(vec![(x, y), (x + 20, y)], style)
+                            });
+                            // Markers only where points are sparse enough to be read one by one.
+                            if s.markers && p.len() <= 60 {
+                                chart.draw_series(
+                                    p.iter().map(|&xy| Circle::new(xy, 3, color.filled())),
+                                )?;
+                            }
                         } else {
-                            chart.draw_series(LineSeries::new(p.clone(), style))?
-                        };
-                        anno.label(s.name.as_str()).legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 20, y)], style)
-                        });
-                        if s.markers {
-                            chart.draw_series(
-                                p.iter().map(|&xy| Circle::new(xy, 3, color.filled())),
-                            )?;
+                            chart
+                                .draw_series(
+                                    p.iter().map(|&xy| Circle::new(xy, 2, color.filled())),
+                                )?
+                                .label(s.name.as_str())
+                                .legend(move |(x, y)| Circle::new((x + 10, y), 3, color.filled()));
                         }
                     }
                     chart

@@ -193,9 +193,9 @@ fn dd2(ctx: &Ctx) -> Result<Evidence> {
         "DDIM(η=1) output, first coordinate",
         "DDPM(β̃) output, first coordinate",
     )
-    .with(Series {
-        name: "paths".into(),
-        points: (0..paths.rows.len())
+    .with(Series::scatter(
+        "paths",
+        (0..paths.rows.len())
             .map(|i| {
                 (
                     paths.rows[i][1].as_f64().unwrap_or(0.0),
@@ -203,9 +203,7 @@ fn dd2(ctx: &Ctx) -> Result<Evidence> {
                 )
             })
             .collect(),
-        markers: true,
-        dashed: false,
-    });
+    ));
     Ok(Evidence::within(
         worst,
         1.0,

@@ -219,12 +219,7 @@ fn engine1(ctx: &Ctx) -> Result<Evidence> {
         "sampler index (+0.5: covariance entries)",
         "z-score",
     )
-    .with(Series {
-        name: "z = (MC − exact)/SE".into(),
-        points: zs,
-        markers: true,
-        dashed: false,
-    })
+    .with(Series::scatter("z = (MC − exact)/SE", zs))
     .with(Series::reference(
         "+4 SE",
         vec![(0.0, 4.0), (Sampler::foundation_set().len() as f64, 4.0)],

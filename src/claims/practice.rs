@@ -180,12 +180,7 @@ fn pr1(_ctx: &Ctx) -> Result<Evidence> {
         }
         checked.push(id);
     }
-    fig = fig.with(Series {
-        name: "coordinates × configurations".into(),
-        points: pts.clone(),
-        markers: true,
-        dashed: false,
-    });
+    fig = fig.with(Series::scatter("coordinates × configurations", pts.clone()));
     let lo = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
     let hi = pts.iter().map(|p| p.0).fold(0.0, f64::max);
     fig = fig.with(Series::reference("y = x", vec![(lo, lo), (hi, hi)]));
