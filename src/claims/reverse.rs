@@ -385,13 +385,13 @@ fn rv2(ctx: &Ctx) -> Result<Evidence> {
     }
     // (c) GMM Monte Carlo for several λ (exponential integrator of the family).
     let mut gt = gmm_table();
-    let n = ctx.scale.pick(1000, 20_000);
+    let n = ctx.scale.pick(1000, 10_000);
     let mut gmm: f64 = 0.0;
     for &l in &[0.0, 0.5, 1.0, 2.0] {
         gmm = gmm.max(gmm_marginal_check(
             ctx,
             Sampler::ExpIntegrator { noise_level: l },
-            ctx.scale.pick(40, 200),
+            ctx.scale.pick(40, 100),
             n,
             &mut gt,
         )?);
