@@ -1,9 +1,11 @@
-//! DDPM/DDIM identities of the foundation issue: DD-2 (η = 1 ≡ DDPM-β̃), DD-3 (η = 0 ≡ Euler in
-//! (σ̄, x̄) ≡ DPM-Solver-1 ≡ DPM-Solver++1; ≡ plain Euler for affine schedules), DD-5 (point mass).
+//! DDPM/DDIM (CLAIMS §7): DD-1 (the η-family preserves q(x_t|x₀)), DD-2 (η = 1 ≡ DDPM-β̃), DD-3 (η = 0 ≡
+//! Euler in (σ̄, x̄) ≡ DPM-Solver-1 ≡ DPM-Solver++1; ≡ plain Euler for affine schedules), DD-4 (DDPM vs
+//! Euler–Maruyama of the reverse SDE), DD-5 (point mass), DD-6 (one ε-model, every η; the η trade-off).
 
 use super::forward::demo_mixture;
 use super::{Claim, Ctx, Evidence};
 use crate::algebra::{Denoiser, Form, FormNoise, PcgNoise};
+use crate::metrics::loglog_slope;
 use crate::report::{Figure, Series, Table};
 use crate::sampler::{first_order_roundoff, uniform_t, DdpmVariance, Sampler};
 use crate::schedule::{
@@ -17,6 +19,13 @@ use rand_distr::{Distribution, StandardNormal};
 
 pub fn claims() -> Vec<Claim> {
     vec![
+        Claim {
+            id: "DD-1",
+            family: "discrete",
+            source: "DDIM (Song et al. 2021) Lemma 1 and `generalized_steps`; FW §7; CLAIMS §7",
+            statement: "With the oracle x̂₀ = x₀, the DDIM(η) kernels preserve q(x_t|x₀) = N(√ᾱ_t x₀, (1−ᾱ_t)I) at every grid time, for every η ∈ [0, 1].",
+            check: dd1,
+        },
         Claim {
             id: "DD-2",
             family: "discrete",
@@ -32,20 +41,34 @@ pub fn claims() -> Vec<Claim> {
             check: dd3,
         },
         Claim {
+            id: "DD-4",
+            family: "discrete",
+            source: "FW abstract (DDPM = discrete reverse-SDE sampling); Ho et al. 2020; Song et al. 2021; CLAIMS §7",
+            statement: "DDPM(β̃) ≡ DDIM(η=1) ≡ SDE-DPM-Solver++1 (exact-Gaussian step with x̂₀ frozen); DDPM's coefficients differ from Euler–Maruyama of the reverse VP-SDE by O(β²) per step; DDPM(β), DDPM(β̃), EM and DDIM(η=0) all converge with W2 ∝ 1/N and KL ∝ 1/N² on Gaussian data.",
+            check: dd4,
+        },
+        Claim {
             id: "DD-5",
             family: "discrete",
             source: "CLAIMS §7 (corollary of DD-3/HO-1)",
             statement: "For point-mass data with the exact denoiser, DDIM(η) for every η, DDPM(β̃), DPM-Solver-1/++1 and Euler in (σ̄, x̄) give exactly N(α_t μ, σ_t² I) at every grid time, for any step count; DDPM(β), Euler–Maruyama and PF-ODE Euler in t do not.",
             check: dd5,
         },
+        Claim {
+            id: "DD-6",
+            family: "discrete",
+            source: "FW §7; DDIM (Song et al. 2021) Thm 1 and Table 1 (trend only); CLAIMS §7",
+            statement: "One exact ε-model serves every η; at few steps η = 0 is the most accurate and error grows with η, the gap closing as the step count grows (exact W2 on a Gaussian; sliced W2 on a 2-D mixture).",
+            check: dd6,
+        },
     ]
 }
 
 /// A denoiser that ignores x and returns a fixed x₀ (the "oracle" of the DDPM posterior).
-struct Oracle(Form);
+struct Oracle<S>(S);
 
-impl Denoiser<Form> for Oracle {
-    fn denoise(&self, _x: &Form, _alpha: f64, _sigma: f64) -> Form {
+impl<S: Clone> Denoiser<S> for Oracle<S> {
+    fn denoise(&self, _x: &S, _alpha: f64, _sigma: f64) -> S {
         self.0.clone()
     }
 }
@@ -434,4 +457,434 @@ fn dd5(ctx: &Ctx) -> Result<Evidence> {
     .require(min_inexact >= 1e-6, "a sampler expected to be inexact on point masses came out exact")
     .table(table)
     .figure(fig))
+}
+
+/// The DDIM skip grid of `steps` steps on a 1000-step table: indices k·999/N (rounded down), descending.
+fn skip_grid(steps: usize) -> Vec<f64> {
+    (0..=steps)
+        .rev()
+        .map(|k| (k * 999 / steps) as f64)
+        .collect()
+}
+
+fn dd1(ctx: &Ctx) -> Result<Evidence> {
+    let sch = Discrete::new(BetaSchedule::Linear);
+    let x0 = vec![1.5, -0.7];
+    let etas = [0.0, 0.2, 0.5, 1.0];
+    let mut table = Table::new(
+        "",
+        &[
+            "eta",
+            "route",
+            "steps",
+            "statistic",
+            "expected",
+            "measured",
+            "standard_error",
+            "error",
+        ],
+    );
+    let mut exact_err: f64 = 0.0;
+    let mut worst_z: f64 = 0.0;
+    let n: usize = ctx.scale.pick(4000, 40_000);
+    for &eta in &etas {
+        for steps in [10usize, 50, 999] {
+            let times = skip_grid(steps);
+            let (a, s) = (sch.alpha(times[0]), sch.sigma(times[0]));
+            let x = Form::gaussian(x0.iter().map(|v| a * v).collect(), vec![s; 2]);
+            let oracle = Oracle(Form::constant(x0.clone()));
+            Sampler::Ddim { eta }.run_observed(
+                &sch,
+                &times,
+                x,
+                &oracle,
+                &mut FormNoise::after(1),
+                &mut |k, f: &Form| {
+                    let (a, s) = (sch.alpha(times[k]), sch.sigma(times[k]));
+                    for (i, v) in f.variance().iter().enumerate() {
+                        exact_err = exact_err
+                            .max((f.c[i] - a * x0[i]).abs())
+                            .max((v - s * s).abs() / (s * s));
+                    }
+                },
+            );
+        }
+        // Monte Carlo, 10 skipping steps, final time index 0.
+        let times = skip_grid(10);
+        let (a, s) = (sch.alpha(times[0]), sch.sigma(times[0]));
+        let oracle = Oracle(DVector::from_vec(x0.clone()));
+        let mut rng = ctx.rng(&format!("eta{eta}"));
+        let outs: Vec<DVector<f64>> = (0..n)
+            .map(|p| {
+                let z = DVector::from_fn(2, |_, _| StandardNormal.sample(&mut rng));
+                let x = DVector::from_vec(x0.clone()) * a + z * s;
+                let seed = crate::claims::stable_hash(
+                    ctx.seed,
+                    &[ctx.id, &eta.to_string(), &p.to_string()],
+                );
+                Sampler::Ddim { eta }.run(&sch, &times, x, &oracle, &mut PcgNoise::seeded(seed))
+            })
+            .collect();
+        let (a0, s0) = (sch.alpha(0.0), sch.sigma(0.0));
+        for i in 0..2 {
+            let vals: Vec<f64> = outs.iter().map(|x| x[i]).collect();
+            let ci = crate::metrics::mean_ci(&vals, tol::LEVEL)?;
+            let sq: Vec<f64> = vals.iter().map(|v| (v - a0 * x0[i]).powi(2)).collect();
+            let vc = crate::metrics::mean_ci(&sq, tol::LEVEL)?;
+            for (stat, exp, ci) in [("mean", a0 * x0[i], ci), ("variance", s0 * s0, vc)] {
+                let z = (ci.mean - exp) / ci.se;
+                worst_z = worst_z.max(z.abs());
+                table.push(vec![
+                    eta.into(),
+                    "monte-carlo".into(),
+                    10usize.into(),
+                    format!("{stat}[{i}]").into(),
+                    exp.into(),
+                    ci.mean.into(),
+                    ci.se.into(),
+                    z.into(),
+                ]);
+            }
+        }
+        table.push(vec![
+            eta.into(),
+            "exact-forms".into(),
+            "10,50,999".into(),
+            "max rel err".into(),
+            0.0.into(),
+            exact_err.into(),
+            0.0.into(),
+            exact_err.into(),
+        ]);
+    }
+    Ok(Evidence::within(
+        exact_err,
+        tol::IDENTITY,
+        format!("exact law (forms, oracle x̂₀) at every grid time of 10/50/999-step skip grids, η ∈ {etas:?}: max error of mean and relative error of variance {exact_err:.1e} (tolerance 1e-12); Monte Carlo ({n} paths, 10 steps, to index 0): max |z| = {worst_z:.2} over 16 moments (≤ 4)"),
+    )
+    .require(worst_z <= tol::K_SE, "Monte Carlo moments differ from q(x_0|x_0) by more than 4 SE")
+    .table(table))
+}
+
+fn dd4(ctx: &Ctx) -> Result<Evidence> {
+    let _ = ctx;
+    let sch = VpLinear::default();
+    // (i) identity (a): one step, probes x = (0, 1), x̂₀ = (1, 0).
+    let probe = |s: Sampler, from: f64, to: f64| -> (f64, f64, f64) {
+        let oracle = Oracle(Form::constant(vec![1.0, 0.0]));
+        let out = s.step(
+            &sch,
+            from,
+            to,
+            &Form::constant(vec![0.0, 1.0]),
+            &oracle,
+            &mut FormNoise::after(0),
+        );
+        (out.c[1], out.c[0], out.variance()[0])
+    };
+    let mut ident: f64 = 0.0;
+    let mut gaps = Table::new(
+        "coefficients",
+        &[
+            "s",
+            "t",
+            "beta",
+            "sampler",
+            "coef_x",
+            "coef_x0",
+            "variance",
+            "gap_to_ddpm_beta",
+        ],
+    );
+    let (mut betas, mut gap_vals) = (Vec::new(), Vec::new());
+    for &h in &[0.01, 0.005, 0.0025, 0.00125, 0.000625, 0.0003125] {
+        let (s, t) = (0.5, 0.5 - h);
+        let a = probe(Sampler::Ddpm(DdpmVariance::Small), s, t);
+        for other in [
+            Sampler::Ddim { eta: 1.0 },
+            Sampler::ExpIntegrator { noise_level: 1.0 },
+        ] {
+            let b = probe(other, s, t);
+            ident = ident
+                .max((a.0 - b.0).abs())
+                .max((a.1 - b.1).abs())
+                .max((a.2 - b.2).abs() / a.2);
+        }
+        // (ii) DDPM(β) vs Euler–Maruyama: coefficients of x_t and x̂₀ and the variance.
+        let d = probe(Sampler::Ddpm(DdpmVariance::Large), s, t);
+        let e = probe(Sampler::EulerMaruyama { noise_level: 1.0 }, s, t);
+        let beta = 1.0 - (sch.alpha(s) / sch.alpha(t)).powi(2);
+        let gap = (d.0 - e.0).abs() + (d.1 - e.1).abs() + (d.2 - e.2).abs();
+        betas.push(beta);
+        gap_vals.push(gap);
+        for (lab, c) in [("ddpm-beta", d), ("em-noise1", e), ("ddpm-beta-tilde", a)] {
+            gaps.push(vec![
+                s.into(),
+                t.into(),
+                beta.into(),
+                lab.into(),
+                c.0.into(),
+                c.1.into(),
+                c.2.into(),
+                (if lab == "em-noise1" { gap } else { 0.0 }).into(),
+            ]);
+        }
+    }
+    let gap_fit = loglog_slope(&betas, &gap_vals, tol::LEVEL)?;
+    // (iii) exact laws on a Gaussian: W2 and KL vs N.
+    let g = super::engine::test_gaussian();
+    let (m_true, v_true) = g.marginal(sch.alpha(1e-3), sch.sigma(1e-3));
+    let v_true_m = g.matrix_with_spectrum(&v_true);
+    let ns = [10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+    let mut laws = Table::new("", &["sampler", "steps", "w2", "kl"]);
+    let mut fig = Figure::new(
+        "",
+        "DD-4: exact W2 and KL to p_{t_min} vs steps (Gaussian data, VP-linear)",
+        "steps N",
+        "W2 (solid) / KL",
+    )
+    .loglog();
+    let mut worst: f64 = 0.0;
+    let mut slopes = Vec::new();
+    for s in [
+        Sampler::Ddpm(DdpmVariance::Large),
+        Sampler::Ddpm(DdpmVariance::Small),
+        Sampler::EulerMaruyama { noise_level: 1.0 },
+        Sampler::Ddim { eta: 0.0 },
+    ] {
+        let (mut w2s, mut kls) = (Vec::new(), Vec::new());
+        for &n in &ns {
+            let times = uniform_t(1.0, 1e-3, n as usize)?;
+            let (m, v) = super::engine::exact_law(s, &sch, &times, &g);
+            let w2 = crate::metrics::w2_gaussian(&m, &v, &m_true, &v_true_m)?;
+            let kl = crate::metrics::kl_gaussian(&m, &v, &m_true, &v_true_m)?;
+            laws.push(vec![
+                s.label().into(),
+                (n as usize).into(),
+                w2.into(),
+                kl.into(),
+            ]);
+            w2s.push(w2);
+            kls.push(kl);
+        }
+        let fw = loglog_slope(&ns[4..], &w2s[4..], tol::LEVEL)?;
+        let fk = loglog_slope(&ns[4..], &kls[4..], tol::LEVEL)?;
+        worst = worst
+            .max((fw.slope + 1.0).abs())
+            .max((fk.slope + 2.0).abs() / 2.0);
+        slopes.push(format!(
+            "{} W2 {:.2} KL {:.2}",
+            s.label(),
+            fw.slope,
+            fk.slope
+        ));
+        fig = fig
+            .with(Series::line(
+                format!("W2 {}", s.label()),
+                ns.iter().copied().zip(w2s).collect(),
+            ))
+            .with(Series::reference(
+                format!("KL {}", s.label()),
+                ns.iter().copied().zip(kls).collect(),
+            ));
+    }
+    Ok(Evidence::within(
+        worst,
+        0.15,
+        format!("exact-law slopes on N = 200..1000 (W2 expected −1, KL −2): {slopes:?}; headline max(|W2 slope + 1|, |KL slope + 2|/2) ≤ 0.15 (O(1/N) pre-asymptotic drift); identity DDPM(β̃) ≡ DDIM(η=1) ≡ SDE-DPM-Solver++1: max diff {ident:.1e} (≤ 1e-12); DDPM(β) − EM coefficient gap slope in β: {:.2} [{:.2}, {:.2}] (expected 2 ± 0.15)", gap_fit.slope, gap_fit.lo, gap_fit.hi),
+    )
+    .require(ident <= tol::IDENTITY, "DDPM(β̃), DDIM(η=1) and SDE-DPM-Solver++1 differ")
+    .require((gap_fit.slope - 2.0).abs() <= 0.15, "the DDPM/EM coefficient gap is not O(β²)")
+    .table(laws)
+    .table(gaps)
+    .figure(fig))
+}
+
+/// Sliced W2 between two 2-D samples: √(mean over seeded random directions θ_j of W2²(⟨θ_j, x⟩, ⟨θ_j, y⟩)).
+pub fn sliced_w2(
+    x: &[DVector<f64>],
+    y: &[DVector<f64>],
+    directions: &[DVector<f64>],
+) -> Result<f64> {
+    let mut acc = 0.0;
+    for th in directions {
+        let px: Vec<f64> = x.iter().map(|v| v.dot(th)).collect();
+        let py: Vec<f64> = y.iter().map(|v| v.dot(th)).collect();
+        acc += crate::metrics::w2_empirical_1d(&px, &py)?.powi(2);
+    }
+    Ok((acc / directions.len() as f64).sqrt())
+}
+
+fn dd6(ctx: &Ctx) -> Result<Evidence> {
+    let sch = Discrete::new(BetaSchedule::Linear);
+    let etas = [0.0, 0.2, 0.5, 1.0];
+    let ns = [5usize, 10, 20, 50, 100];
+    let mut table = Table::new("", &["data", "eta", "steps", "error"]);
+    let mut fig = Figure::new(
+        "",
+        "DD-6: exact W2 to p_0 vs steps for DDIM(η), Gaussian data (1000-step linear table)",
+        "steps",
+        "W2",
+    )
+    .loglog();
+    // (a) exact W2 on the engine's Gaussian.
+    let g = super::engine::test_gaussian();
+    let (m_true, v_true) = g.marginal(sch.alpha(0.0), sch.sigma(0.0));
+    let mut w2 = vec![vec![0.0; ns.len()]; etas.len()];
+    for (i, &eta) in etas.iter().enumerate() {
+        for (j, &n) in ns.iter().enumerate() {
+            let (m, v) = super::engine::exact_law(Sampler::Ddim { eta }, &sch, &skip_grid(n), &g);
+            w2[i][j] =
+                crate::metrics::w2_gaussian(&m, &v, &m_true, &g.matrix_with_spectrum(&v_true))?;
+            table.push(vec![
+                "gaussian-exact".into(),
+                eta.into(),
+                n.into(),
+                w2[i][j].into(),
+            ]);
+        }
+        fig = fig.with(Series::line(
+            format!("η = {eta}"),
+            ns.iter()
+                .map(|&n| n as f64)
+                .zip(w2[i].iter().copied())
+                .collect(),
+        ));
+    }
+    // Trend: at N ≤ 20 W2 increases with η; the η = 1 vs η = 0 gap shrinks as N grows.
+    // W2 increasing in η at N = 5, 10, 20: the (η_{i−1}, η_i) pairs that fail.
+    let non_monotone = (0..3)
+        .flat_map(|j| (1..etas.len()).map(move |i| (i, j)))
+        .filter(|&(i, j)| w2[i][j] <= w2[i - 1][j])
+        .count();
+    let monotone = non_monotone == 0;
+    let gaps: Vec<f64> = (0..ns.len()).map(|j| w2[3][j] - w2[0][j]).collect();
+    // From N = 10 on (at N = 5 neither sampler is in its asymptotic regime).
+    let closing = gaps[1..].windows(2).all(|w| w[1] < w[0]);
+    // (b) sliced W2 on the 2-D mixture, η = 0 vs 1 (and the middle ones), against exact p_0 samples.
+    let mix = demo_mixture();
+    let n: usize = ctx.scale.pick(600, 4000);
+    let mut rng = ctx.rng("directions");
+    let dirs: Vec<DVector<f64>> = (0..32)
+        .map(|_| {
+            let v = DVector::from_fn(2, |_, _| StandardNormal.sample(&mut rng));
+            v.normalize()
+        })
+        .collect();
+    let mut rng = ctx.rng("reference");
+    let (a0, s0) = (sch.alpha(0.0), sch.sigma(0.0));
+    // The reference: exact quantiles of each projection, one "point" per direction, packed so that
+    // sliced_w2 pairs direction j with its own quantiles.
+    let quantiles: Vec<Vec<f64>> = dirs
+        .iter()
+        .map(|th| projected_quantiles(&mix, a0, s0, th, n))
+        .collect();
+    let sliced_exact = |x: &[DVector<f64>]| -> Result<f64> {
+        let mut acc = 0.0;
+        for (th, q) in dirs.iter().zip(&quantiles) {
+            let px: Vec<f64> = x.iter().map(|v| v.dot(th)).collect();
+            acc += crate::metrics::w2_empirical_1d(&px, q)?.powi(2);
+        }
+        Ok((acc / dirs.len() as f64).sqrt())
+    };
+    let exact_sample = |rng: &mut rand_pcg::Pcg64, a: f64, s: f64| {
+        mix.sample(rng) * a + DVector::from_fn(2, |_, _| StandardNormal.sample(rng)) * s
+    };
+    let reference: Vec<DVector<f64>> = (0..n).map(|_| exact_sample(&mut rng, a0, s0)).collect();
+    let floor = sliced_exact(&reference)?;
+    let mut sw = vec![vec![0.0; ns.len()]; etas.len()];
+    let mut fig_b = Figure::new(
+        "mixture",
+        "DD-6: sliced W2 to p_0 vs steps for DDIM(η), 2-D mixture",
+        "steps",
+        "sliced W2 (32 directions)",
+    )
+    .loglog();
+    for (i, &eta) in etas.iter().enumerate() {
+        for (j, &steps) in ns.iter().enumerate() {
+            let times = skip_grid(steps);
+            let (a, s) = (sch.alpha(times[0]), sch.sigma(times[0]));
+            let mut rng = ctx.rng(&format!("paths-{eta}-{steps}"));
+            let outs: Vec<DVector<f64>> = (0..n)
+                .map(|p| {
+                    let x = exact_sample(&mut rng, a, s);
+                    let seed = crate::claims::stable_hash(
+                        ctx.seed,
+                        &[ctx.id, &eta.to_string(), &steps.to_string(), &p.to_string()],
+                    );
+                    Sampler::Ddim { eta }.run(&sch, &times, x, &mix, &mut PcgNoise::seeded(seed))
+                })
+                .collect();
+            sw[i][j] = sliced_exact(&outs)?;
+            table.push(vec![
+                "mixture-sliced".into(),
+                eta.into(),
+                steps.into(),
+                sw[i][j].into(),
+            ]);
+        }
+        fig_b = fig_b.with(Series::line(
+            format!("η = {eta}"),
+            ns.iter()
+                .map(|&n| n as f64)
+                .zip(sw[i].iter().copied())
+                .collect(),
+        ));
+    }
+    fig_b = fig_b.with(Series::reference(
+        "finite-sample floor",
+        vec![(5.0, floor), (100.0, floor)],
+    ));
+    // Gaussian trend conditions (exact, no noise): W2 increasing in η at N ≤ 20 (9 pairs), gap shrinking
+    // from N = 10 (3 pairs). The mixture's sliced W2 is reported with its finite-sample floor.
+    let violations = non_monotone + gaps[1..].windows(2).filter(|w| w[1] >= w[0]).count();
+    Ok(Evidence::within(
+        violations as f64,
+        0.0,
+        format!("one exact ε-model (the Gaussian/mixture oracle) for every η ∈ {etas:?}; headline: violated trend conditions on the exact Gaussian W2 (W2 increasing in η at N = 5/10/20: {monotone}; η=1 − η=0 gap vs N {gaps:.3?} shrinking from N = 10: {closing}; at N = 5 the gap is still growing); 2-D mixture sliced W2 ({n} samples, 32 directions, vs exact projected quantiles) at N = 5/10: η=0 {:.3}/{:.3}, η=1 {:.3}/{:.3}, finite-sample floor (exact samples) {floor:.3}: at this sample size the mixture trend is within the W2 sampling noise (tail-dominated), so it is reported, not judged", sw[0][0], sw[0][1], sw[3][0], sw[3][1]),
+    )
+    .table(table)
+    .figure(fig)
+    .figure(fig_b))
+}
+
+/// Exact quantiles (i + ½)/n, i < n, of the projection ⟨θ, x⟩ of the mixture's p_t (a 1-D mixture), by
+/// bisection on its CDF: a noise-free reference for the sliced W2 of DD-6.
+fn projected_quantiles(
+    mix: &crate::target::Mixture,
+    alpha: f64,
+    sigma: f64,
+    th: &DVector<f64>,
+    n: usize,
+) -> Vec<f64> {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let comps: Vec<(f64, Normal)> = mix
+        .weights
+        .iter()
+        .zip(&mix.means)
+        .zip(&mix.covs)
+        .map(|((w, m), c)| {
+            let var = alpha * alpha * th.dot(&(c * th)) + sigma * sigma;
+            (
+                *w,
+                Normal::new(alpha * m.dot(th), var.sqrt()).expect("valid normal"),
+            )
+        })
+        .collect();
+    let cdf = |x: f64| comps.iter().map(|(w, d)| w * d.cdf(x)).sum::<f64>();
+    (0..n)
+        .map(|i| {
+            let u = (i as f64 + 0.5) / n as f64;
+            let (mut lo, mut hi) = (-50.0, 50.0);
+            for _ in 0..60 {
+                let mid = 0.5 * (lo + hi);
+                if cdf(mid) < u {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            0.5 * (lo + hi)
+        })
+        .collect()
 }

@@ -6,7 +6,12 @@
 
 use crate::algebra::{eps_from_x0, score_from_x0, Algebra, Denoiser, Noise};
 use crate::schedule::Schedule;
-use anyhow::{ensure, Result};
+use std::cell::Cell;
+
+mod grid;
+mod higher;
+
+pub use grid::{edm_rho, quadratic_t, uniform_logsnr, uniform_t};
 
 /// Which variance DDPM ancestral sampling injects (CONV-7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +56,62 @@ pub enum Sampler {
     HeunT,
     /// Classic RK4 on the PF-ODE in t (midpoint evaluations at (s + t)/2).
     Rk4T,
+    /// EDM Euler (Karras et al. 2022, Alg. 1 without the correction) in the VE-ised variables
+    /// x̄ = x/α, σ̄ = σ/α: d = (x̄ − D(x̄; σ̄_s))/σ̄_s, x̄_t = x̄_s + (σ̄_t − σ̄_s) d (HO-4). Pointwise this is
+    /// DDIM(η=0) (d = ε̂); it differs from it only through the grid it is run on ([`edm_rho`]).
+    EdmEuler,
+    /// EDM Heun (Karras et al. 2022, Alg. 1): the Euler predictor x̄' above, then, unless σ_t = 0,
+    /// d' = (x̄' − D(x̄'; σ̄_t))/σ̄_t and x̄_t = x̄_s + (σ̄_t − σ̄_s)(d + d')/2 (HO-4; 2 NFE a step, 1 into σ = 0).
+    EdmHeun,
+    /// DPM-Solver-2, singlestep with r₁ = ½ (Lu et al. 2022, Alg. 1; CLAIMS HO-2): s₁ = t(λ_s + h/2),
+    /// u = (α_{s₁}/α_s)x − σ_{s₁}(e^{h/2} − 1)ε̂_s, x_t = (α_t/α_s)x − σ_t(e^h − 1)ε̂(u, s₁).
+    DpmSolver2,
+    /// DPM-Solver-3, singlestep with r₁ = ⅓, r₂ = ⅔ (Lu et al. 2022, Alg. 2; CLAIMS HO-2): φ₂ = (e^h − 1)/h − 1,
+    /// φ₂₂ = (e^{r₂h} − 1)/(r₂h) − 1; u₁ = (α_{s₁}/α_s)x − σ_{s₁}(e^{r₁h} − 1)ε̂_s;
+    /// u₂ = (α_{s₂}/α_s)x − σ_{s₂}(e^{r₂h} − 1)ε̂_s − (r₂/r₁)σ_{s₂}φ₂₂(ε̂(u₁) − ε̂_s);
+    /// x_t = (α_t/α_s)x − σ_t(e^h − 1)ε̂_s − (1/r₂)σ_t φ₂(ε̂(u₂) − ε̂_s).
+    DpmSolver3,
+    /// DPM-Solver++(2M), multistep in the data prediction (Lu et al. 2022b, Alg. 2; official code
+    /// `multistep_dpm_solver_second_update`, solver_type "dpmsolver"), generalised to the reverse-noise
+    /// family: with φ = 1 − e^{−(1+λ)h}, r₀ = h₀/h, D₁ = (x̂₀⁽ⁱ⁾ − x̂₀⁽ⁱ⁻¹⁾)/r₀,
+    /// x_t = (α_t/α_s)e^{−(1+λ)h} x + α_t φ x̂₀⁽ⁱ⁾ + ½ α_t φ D₁ + σ_t √(1 − e^{−2λh}) z.
+    /// λ = `noise_level` = 0 is DPM-Solver++(2M); λ = 1 is SDE-DPM-Solver++(2M) (Lu et al. 2022b §5; diffusers'
+    /// "sde-dpmsolver++", midpoint). Other λ: our interpolation (first-order part = [`Sampler::ExpIntegrator`]).
+    /// The first step has no history and is first order.
+    DpmSolverPp2M { noise_level: f64 },
+    /// DPM-Solver++(3M) (Lu et al. 2022b; official code `multistep_dpm_solver_third_update`): with
+    /// r₀ = h₀/h, r₁ = h₁/h, D₁₀ = (m₀ − m₁)/r₀, D₁₁ = (m₁ − m₂)/r₁, D₁ = D₁₀ + r₀/(r₀ + r₁)(D₁₀ − D₁₁),
+    /// D₂ = (D₁₀ − D₁₁)/(r₀ + r₁), φ₁ = e^{−h} − 1, φ₂ = φ₁/h + 1, φ₃ = φ₂/h − ½:
+    /// x_t = (σ_t/σ_s)x − α_tφ₁ m₀ + α_tφ₂ D₁ − c α_tφ₃ D₂, c = 1 (`corrected = false`, the official code
+    /// and diffusers). Taylor expansion of the data form (HO-1) needs −α_tφ₃h²x̂₀'' and D₂ ≈ ½h²x̂₀'', i.e.
+    /// c = 2 (`corrected = true`); with c = 1 the local error is O(h³) and the method is second order
+    /// (HO-3 measures it). The first two steps use orders 1 and 2.
+    DpmSolverPp3M { corrected: bool },
+}
+
+/// Model outputs a multistep sampler remembers between steps: (λ, x̂₀) at earlier grid times, oldest first.
+pub type History<S> = Vec<(f64, S)>;
+
+/// A denoiser wrapper that counts evaluations (to check [`Sampler::nfe`]).
+pub struct Counted<'a, D: ?Sized> {
+    pub inner: &'a D,
+    pub count: Cell<usize>,
+}
+
+impl<'a, D: ?Sized> Counted<'a, D> {
+    pub fn new(inner: &'a D) -> Self {
+        Self {
+            inner,
+            count: Cell::new(0),
+        }
+    }
+}
+
+impl<S, D: Denoiser<S> + ?Sized> Denoiser<S> for Counted<'_, D> {
+    fn denoise(&self, x: &S, alpha: f64, sigma: f64) -> S {
+        self.count.set(self.count.get() + 1);
+        self.inner.denoise(x, alpha, sigma)
+    }
 }
 
 impl Sampler {
@@ -86,6 +147,19 @@ impl Sampler {
             Sampler::ExpIntegratorScore { noise_level } => format!("ei-score-noise{noise_level}"),
             Sampler::HeunT => "heun-t".into(),
             Sampler::Rk4T => "rk4-t".into(),
+            Sampler::EdmEuler => "edm-euler".into(),
+            Sampler::EdmHeun => "edm-heun".into(),
+            Sampler::DpmSolver2 => "dpm-solver-2".into(),
+            Sampler::DpmSolver3 => "dpm-solver-3".into(),
+            Sampler::DpmSolverPp2M { noise_level } if *noise_level == 0.0 => {
+                "dpm-solver++2m".into()
+            }
+            Sampler::DpmSolverPp2M { noise_level } if *noise_level == 1.0 => {
+                "sde-dpm-solver++2m".into()
+            }
+            Sampler::DpmSolverPp2M { noise_level } => format!("dpm-solver++2m-noise{noise_level}"),
+            Sampler::DpmSolverPp3M { corrected: false } => "dpm-solver++3m".into(),
+            Sampler::DpmSolverPp3M { corrected: true } => "dpm-solver++3m-corrected".into(),
         }
     }
 
@@ -97,8 +171,14 @@ impl Sampler {
             Sampler::EulerMaruyama { noise_level } => *noise_level != 0.0,
             Sampler::DdpmBetaDt => true,
             Sampler::ExpIntegrator { noise_level }
-            | Sampler::ExpIntegratorScore { noise_level } => *noise_level != 0.0,
-            Sampler::EulerVe
+            | Sampler::ExpIntegratorScore { noise_level }
+            | Sampler::DpmSolverPp2M { noise_level } => *noise_level != 0.0,
+            Sampler::EdmEuler
+            | Sampler::EdmHeun
+            | Sampler::DpmSolver2
+            | Sampler::DpmSolver3
+            | Sampler::DpmSolverPp3M { .. }
+            | Sampler::EulerVe
             | Sampler::DpmSolver1
             | Sampler::DpmSolverPp1
             | Sampler::HeunT
@@ -106,7 +186,56 @@ impl Sampler {
         }
     }
 
+    /// Every sampler of the zoo (HO-*, WP-1), ODE and SDE, with conventional parameters.
+    pub fn zoo() -> Vec<Sampler> {
+        vec![
+            Sampler::Ddpm(DdpmVariance::Small),
+            Sampler::Ddim { eta: 0.0 },
+            Sampler::EulerMaruyama { noise_level: 1.0 },
+            Sampler::EulerMaruyama { noise_level: 0.0 },
+            Sampler::ExpIntegrator { noise_level: 1.0 },
+            Sampler::HeunT,
+            Sampler::Rk4T,
+            Sampler::EdmEuler,
+            Sampler::EdmHeun,
+            Sampler::DpmSolver2,
+            Sampler::DpmSolver3,
+            Sampler::DpmSolverPp2M { noise_level: 0.0 },
+            Sampler::DpmSolverPp3M { corrected: false },
+            Sampler::DpmSolverPp3M { corrected: true },
+            Sampler::DpmSolverPp2M { noise_level: 1.0 },
+        ]
+    }
+
+    /// How many past model outputs the sampler keeps (0 for one-step samplers).
+    pub fn history_len(&self) -> usize {
+        match self {
+            Sampler::DpmSolverPp2M { .. } => 1,
+            Sampler::DpmSolverPp3M { .. } => 2,
+            _ => 0,
+        }
+    }
+
+    /// Denoiser evaluations of one step from `s` to `t`.
+    pub fn nfe_step(&self, schedule: &dyn Schedule, t: f64) -> usize {
+        match self {
+            Sampler::HeunT | Sampler::DpmSolver2 => 2,
+            Sampler::DpmSolver3 => 3,
+            Sampler::Rk4T => 4,
+            Sampler::EdmHeun if schedule.sigma(t) == 0.0 => 1,
+            Sampler::EdmHeun => 2,
+            _ => 1,
+        }
+    }
+
+    /// Denoiser evaluations (NFE) of a run along `times`.
+    pub fn nfe(&self, schedule: &dyn Schedule, times: &[f64]) -> usize {
+        times[1..].iter().map(|&t| self.nfe_step(schedule, t)).sum()
+    }
+
     /// Run from `x` at `times[0]` down to `times.last()`; `observe(k, x)` sees the state at `times[k]`.
+    /// Multistep samplers carry their [`History`]; at every step boundary the state and the history are
+    /// handed together to [`Noise::rebase`] (exact laws stay exact, forms stay short).
     pub fn run_observed<S, D, N>(
         &self,
         schedule: &dyn Schedule,
@@ -121,10 +250,22 @@ impl Sampler {
         D: Denoiser<S> + ?Sized,
         N: Noise<S> + ?Sized,
     {
+        let mut hist: History<S> = Vec::new();
         observe(0, &x);
         for k in 1..times.len() {
-            x = self.step(schedule, times[k - 1], times[k], &x, model, noise);
-            noise.rebase(&mut [&mut x]);
+            x = self.step_with(
+                schedule,
+                times[k - 1],
+                times[k],
+                &x,
+                &mut hist,
+                model,
+                noise,
+            );
+            let mut live: Vec<&mut S> = std::iter::once(&mut x)
+                .chain(hist.iter_mut().map(|(_, v)| v))
+                .collect();
+            noise.rebase(&mut live);
             observe(k, &x);
         }
         x
@@ -147,7 +288,8 @@ impl Sampler {
         self.run_observed(schedule, times, x, model, noise, &mut |_, _| {})
     }
 
-    /// One step from time `s` to the earlier time `t`.
+    /// One step from time `s` to the earlier time `t`, with no history (a multistep sampler then takes
+    /// its first, lower-order step).
     pub fn step<S, D, N>(
         &self,
         schedule: &dyn Schedule,
@@ -162,6 +304,54 @@ impl Sampler {
         D: Denoiser<S> + ?Sized,
         N: Noise<S> + ?Sized,
     {
+        self.step_with(schedule, s, t, x, &mut Vec::new(), model, noise)
+    }
+
+    /// One step from time `s` to the earlier time `t`; multistep samplers read and update `hist`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn step_with<S, D, N>(
+        &self,
+        schedule: &dyn Schedule,
+        s: f64,
+        t: f64,
+        x: &S,
+        hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S
+    where
+        S: Algebra,
+        D: Denoiser<S> + ?Sized,
+        N: Noise<S> + ?Sized,
+    {
+        match *self {
+            Sampler::EdmEuler | Sampler::EdmHeun => {
+                return higher::edm(*self == Sampler::EdmHeun, schedule, s, t, x, model)
+            }
+            Sampler::DpmSolver2 => return higher::dpm_solver_2(schedule, s, t, x, model),
+            Sampler::DpmSolver3 => return higher::dpm_solver_3(schedule, s, t, x, model),
+            Sampler::DpmSolverPp2M { noise_level } => {
+                return higher::dpm_solver_pp_multistep(
+                    2,
+                    1.0,
+                    noise_level,
+                    schedule,
+                    s,
+                    t,
+                    x,
+                    hist,
+                    model,
+                    noise,
+                )
+            }
+            Sampler::DpmSolverPp3M { corrected } => {
+                let c = if corrected { 2.0 } else { 1.0 };
+                return higher::dpm_solver_pp_multistep(
+                    3, c, 0.0, schedule, s, t, x, hist, model, noise,
+                );
+            }
+            _ => {}
+        }
         let (alpha_s, sigma_s) = (schedule.alpha(s), schedule.sigma(s));
         let (alpha_t, sigma_t) = (schedule.alpha(t), schedule.sigma(t));
         match *self {
@@ -189,7 +379,14 @@ impl Sampler {
         }
         let x0 = model.denoise(x, alpha_s, sigma_s);
         match *self {
-            Sampler::HeunT | Sampler::Rk4T => unreachable!("handled above"),
+            Sampler::HeunT
+            | Sampler::Rk4T
+            | Sampler::EdmEuler
+            | Sampler::EdmHeun
+            | Sampler::DpmSolver2
+            | Sampler::DpmSolver3
+            | Sampler::DpmSolverPp2M { .. }
+            | Sampler::DpmSolverPp3M { .. } => unreachable!("handled above"),
             Sampler::DdpmBetaDt => {
                 let beta = schedule.g2(s) * (s - t);
                 let score = score_from_x0(x, &x0, alpha_s, sigma_s);
@@ -313,45 +510,6 @@ where
     let x0 = model.denoise(x, alpha, sigma);
     let score = score_from_x0(x, &x0, alpha, sigma);
     S::lin(&[(schedule.f(t), x), (-0.5 * schedule.g2(t), &score)])
-}
-
-/// `steps + 1` times uniform in t, from `t_max` down to `t_min`.
-pub fn uniform_t(t_max: f64, t_min: f64, steps: usize) -> Result<Vec<f64>> {
-    ensure!(
-        steps >= 1,
-        "the number of steps must be at least 1 (got {steps})"
-    );
-    ensure!(
-        t_max > t_min,
-        "the grid must run from a later to an earlier time (t_max {t_max} ≤ t_min {t_min})"
-    );
-    Ok((0..=steps)
-        .map(|k| t_max + (t_min - t_max) * k as f64 / steps as f64)
-        .collect())
-}
-
-/// `steps + 1` times uniform in λ = log(α/σ), from `t_max` down to `t_min` (DPM-Solver's grid).
-pub fn uniform_logsnr(
-    schedule: &dyn Schedule,
-    t_max: f64,
-    t_min: f64,
-    steps: usize,
-) -> Result<Vec<f64>> {
-    ensure!(
-        steps >= 1,
-        "the number of steps must be at least 1 (got {steps})"
-    );
-    ensure!(
-        t_max > t_min,
-        "the grid must run from a later to an earlier time"
-    );
-    let (l0, l1) = (schedule.logsnr(t_max), schedule.logsnr(t_min));
-    let mut times: Vec<f64> = (0..=steps)
-        .map(|k| schedule.t_of_logsnr(l0 + (l1 - l0) * k as f64 / steps as f64))
-        .collect();
-    times[0] = t_max;
-    times[steps] = t_min;
-    Ok(times)
 }
 
 /// Round-off budget of a first-order run along `times`, in units of ε·‖x‖: Σ_k κ_k with
