@@ -26,17 +26,21 @@ enum SamplerName {
     Euler,
     /// Ancestral Euler (k-diffusion / diffusers EulerAncestralDiscrete) = DDIM(η=1) in σ̄.
     EulerAncestral,
-    /// DPM-Solver (noise prediction), order by --order (1 here).
+    /// DPM-Solver (noise prediction, singlestep), order 1–3 by --order (continuous schedules).
     DpmSolver,
-    /// DPM-Solver++ (data prediction), order by --order (1 here).
+    /// DPM-Solver++ (data prediction, multistep 1/2M/3M), order by --order.
     #[value(name = "dpm-solver++")]
     DpmSolverPp,
-    /// SDE-DPM-Solver++ (order 1 = exponential integrator with x̂₀ frozen, noise level 1).
+    /// SDE-DPM-Solver++ (multistep, order 1–2).
     #[value(name = "sde-dpm-solver++")]
     SdeDpmSolverPp,
+    /// EDM Euler in σ̄ (Karras et al. 2022) (continuous schedules).
+    EdmEuler,
+    /// EDM Heun in σ̄ (continuous schedules).
+    EdmHeun,
     /// Euler–Maruyama of the reverse SDE (continuous schedules).
     Em,
-    /// Heun on the PF-ODE in t (continuous schedules).
+    /// Heun: diffusers' HeunDiscrete (EDM Heun in σ̄) on DDPM tables; Heun on the PF-ODE in t otherwise.
     Heun,
     /// RK4 on the PF-ODE in t (continuous schedules).
     Rk4,
@@ -86,9 +90,10 @@ struct Args {
     /// Solver order (DPM-Solver family).
     #[arg(long, default_value_t = 1)]
     order: usize,
-    /// Timestep spacing of the DDPM tables.
-    #[arg(long, value_enum, default_value = "leading")]
-    spacing: Spacing,
+    /// Timestep spacing of the DDPM tables (default: the library's default for the scheduler — leading for
+    /// ddpm/ddim, linspace for the σ-schedulers and DPM-Solver++).
+    #[arg(long, value_enum)]
+    spacing: Option<Spacing>,
     /// diffusers' steps_offset (leading spacing).
     #[arg(long, default_value_t = 0)]
     steps_offset: usize,
@@ -155,7 +160,10 @@ fn run() -> Result<()> {
             SamplerName::Ddim => Scheduler::Ddim { eta: args.eta, set_alpha_to_one: args.set_alpha_to_one, consistent_prev: args.consistent_prev },
             SamplerName::Euler => Scheduler::Euler { final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
             SamplerName::EulerAncestral => Scheduler::EulerAncestral,
-            other => bail!("sampler {other:?} is not available with the diffusers conventions of {} yet (ddpm, ddim, euler, euler-ancestral are)", args.schedule),
+            SamplerName::Heun => Scheduler::Heun,
+            SamplerName::DpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 0.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
+            SamplerName::SdeDpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 1.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
+            other => bail!("sampler {other:?} is not available with the diffusers conventions of {} yet (ddpm, ddim, euler, euler-ancestral, heun, dpm-solver++, sde-dpm-solver++ are)", args.schedule),
         };
         let config = Config {
             beta: beta_by_name(&args.schedule)?,
@@ -177,8 +185,15 @@ fn run() -> Result<()> {
             (SamplerName::Euler, _) => Sampler::EulerMaruyama { noise_level: 0.0 },
             (SamplerName::EulerAncestral, _) => Sampler::Ddim { eta: 1.0 },
             (SamplerName::DpmSolver, 1) => Sampler::DpmSolver1,
+            (SamplerName::DpmSolver, 2) => Sampler::DpmSolver2,
+            (SamplerName::DpmSolver, 3) => Sampler::DpmSolver3,
             (SamplerName::DpmSolverPp, 1) => Sampler::DpmSolverPp1,
+            (SamplerName::DpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 0.0 },
+            (SamplerName::DpmSolverPp, 3) => Sampler::DpmSolverPp3M { corrected: false },
             (SamplerName::SdeDpmSolverPp, 1) => Sampler::ExpIntegrator { noise_level: 1.0 },
+            (SamplerName::SdeDpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 1.0 },
+            (SamplerName::EdmEuler, _) => Sampler::EdmEuler,
+            (SamplerName::EdmHeun, _) => Sampler::EdmHeun,
             (SamplerName::Em, _) => Sampler::EulerMaruyama { noise_level: 1.0 },
             (SamplerName::Heun, _) => Sampler::HeunT,
             (SamplerName::Rk4, _) => Sampler::Rk4T,

@@ -86,7 +86,10 @@ fn every_claim_matches_committed_quick_evidence() {
         Ok(_) => registry(),
         Err(why) => {
             println!("SKIPPED: the wasserstein family is not compared ({why}); set PG_EIGENVALUES");
-            registry().into_iter().filter(|c| c.family != "wasserstein").collect()
+            registry()
+                .into_iter()
+                .filter(|c| c.family != "wasserstein")
+                .collect()
         }
     };
     let outcomes = run_claims(&claims, Scale::Quick, DEFAULT_SEED, 0, false).unwrap();

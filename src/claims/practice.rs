@@ -77,14 +77,18 @@ pub fn reference_target() -> Gaussian {
     .expect("valid")
 }
 
-/// The configuration of a configs.csv row, where the crate implements that scheduler.
-fn config_of(row: &BTreeMap<String, String>) -> Option<Config> {
+/// The configuration of a configs.csv row (scripts/diffusers_reference.py), where the crate implements
+/// that scheduler with the library's conventions; `None` otherwise.
+pub fn config_of(row: &BTreeMap<String, String>) -> Option<Config> {
     let spacing = match row.get("timestep_spacing")?.as_str() {
         "leading" => Spacing::Leading,
         "trailing" => Spacing::Trailing,
-        "linspace" => Spacing::Linspace,
+        "linspace" | "" => Spacing::Linspace,
         _ => return None,
     };
+    let final_sigma_min = row
+        .get("final_sigmas_type")
+        .is_some_and(|v| v == "sigma_min");
     let scheduler = match row.get("scheduler")?.as_str() {
         "DDPMScheduler" => Scheduler::Ddpm {
             variance: if row["variance_type"] == "fixed_large" {
@@ -98,10 +102,23 @@ fn config_of(row: &BTreeMap<String, String>) -> Option<Config> {
             set_alpha_to_one: row["set_alpha_to_one"] == "true",
             consistent_prev: false,
         },
-        "EulerDiscreteScheduler" => Scheduler::Euler {
-            final_sigma_min: row["final_sigmas_type"] == "sigma_min",
-        },
+        "EulerDiscreteScheduler" => Scheduler::Euler { final_sigma_min },
         "EulerAncestralDiscreteScheduler" => Scheduler::EulerAncestral,
+        "HeunDiscreteScheduler" => Scheduler::Heun,
+        "DPMSolverMultistepScheduler"
+            if row.get("use_karras_sigmas").is_none_or(|v| v != "true") =>
+        {
+            let noise_level = match row.get("algorithm_type")?.as_str() {
+                "dpmsolver++" => 0.0,
+                "sde-dpmsolver++" => 1.0,
+                _ => return None,
+            };
+            Scheduler::DpmSolverPp {
+                order: row["solver_order"].parse().ok()?,
+                noise_level,
+                final_sigma_min,
+            }
+        }
         _ => return None,
     };
     Some(Config {
@@ -109,7 +126,10 @@ fn config_of(row: &BTreeMap<String, String>) -> Option<Config> {
         scheduler,
         steps: row["steps"].parse().ok()?,
         spacing,
-        steps_offset: row["steps_offset"].parse().unwrap_or(0),
+        steps_offset: row
+            .get("steps_offset")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
     })
 }
 
@@ -212,7 +232,7 @@ fn roundoff(plan: &crate::conventions::Plan) -> f64 {
         * plan
             .steps
             .iter()
-            .map(|(_, s, e)| first_order_roundoff(&plan.nodes, &[*s as f64, *e as f64]))
+            .map(|(_, s, e, _)| first_order_roundoff(&plan.nodes, &[*s as f64, *e as f64]))
             .sum::<f64>()
 }
 
@@ -388,7 +408,7 @@ fn pr3(_ctx: &Ctx) -> Result<Evidence> {
             x.a = vec![vec![table_linear.sigma_n(t0); 4]];
             let mut noise = crate::algebra::FormNoise::after(1);
             let mut mismatch: f64 = 0.0;
-            for (k, (sampler, s, e)) in plan.steps.iter().enumerate() {
+            for (k, (sampler, s, e, _)) in plan.steps.iter().enumerate() {
                 x = sampler.step(&plan.nodes, *s as f64, *e as f64, &x, &point, &mut noise);
                 if let Some(next_t) = plan.model_timesteps.get(k + 1) {
                     let (a, sg) = (
