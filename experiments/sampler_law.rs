@@ -165,11 +165,15 @@ fn run() -> Result<()> {
             SamplerName::SdeDpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 1.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
             other => bail!("sampler {other:?} is not available with the diffusers conventions of {} yet (ddpm, ddim, euler, euler-ancestral, heun, dpm-solver++, sde-dpm-solver++ are)", args.schedule),
         };
+        let default_spacing = match scheduler {
+            Scheduler::Ddpm { .. } | Scheduler::Ddim { .. } => Spacing::Leading,
+            _ => Spacing::Linspace,
+        };
         let config = Config {
             beta: beta_by_name(&args.schedule)?,
             scheduler,
             steps: args.steps,
-            spacing: args.spacing,
+            spacing: args.spacing.unwrap_or(default_spacing),
             steps_offset: args.steps_offset,
         };
         config.plan()?.exact_law(&target)
