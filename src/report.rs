@@ -342,11 +342,13 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
-fn file_stem(id: &str, name: &str, first: bool) -> String {
-    if first || name.is_empty() {
-        id.to_string()
-    } else {
-        format!("{id}-{name}")
+/// The file stem of a claim's `index`-th table or figure: `<id>` for the first, then `<id>-<name>`
+/// (`<id>-<index>` when unnamed), so no two outputs of a claim share a file.
+pub fn file_stem(id: &str, name: &str, index: usize) -> String {
+    match (index, name.is_empty()) {
+        (0, _) => id.to_string(),
+        (i, true) => format!("{id}-{i}"),
+        (_, false) => format!("{id}-{name}"),
     }
 }
 
@@ -356,7 +358,7 @@ pub fn render_outcome(o: &Outcome) -> Result<Vec<(PathBuf, Vec<u8>)>> {
     let mut files = Vec::new();
     for (i, t) in o.evidence.tables.iter().enumerate() {
         files.push((
-            dir.join(format!("{}.csv", file_stem(o.claim.id, &t.name, i == 0))),
+            dir.join(format!("{}.csv", file_stem(o.claim.id, &t.name, i))),
             t.to_csv()?.into_bytes(),
         ));
     }
@@ -365,7 +367,7 @@ pub fn render_outcome(o: &Outcome) -> Result<Vec<(PathBuf, Vec<u8>)>> {
             .to_svg()
             .with_context(|| format!("plotting {} of {}", f.name, o.claim.id))?;
         files.push((
-            dir.join(format!("{}.svg", file_stem(o.claim.id, &f.name, i == 0))),
+            dir.join(format!("{}.svg", file_stem(o.claim.id, &f.name, i))),
             svg.into_bytes(),
         ));
     }
