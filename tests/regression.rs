@@ -124,11 +124,7 @@ fn every_claim_matches_committed_quick_evidence() {
             }
         }
         for (i, t) in e.tables.iter().enumerate() {
-            let file = if i == 0 || t.name.is_empty() {
-                format!("{id}.csv")
-            } else {
-                format!("{id}-{}.csv", t.name)
-            };
+            let file = format!("{}.csv", diffusion_claims::report::file_stem(id, &t.name, i));
             let path = golden.join(o.claim.family).join(&file);
             if !path.exists() {
                 problems.push(format!(
