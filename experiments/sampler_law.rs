@@ -109,6 +109,9 @@ struct Args {
     /// Euler: last sigma 0 or σ_min.
     #[arg(long, value_enum, default_value = "zero")]
     final_sigmas: FinalSigmas,
+    /// DPM-Solver(++) on DDPM tables: Karras et al.'s σ grid (use_karras_sigmas).
+    #[arg(long)]
+    karras: bool,
     /// Continuous schedules: grid uniform in λ or in t.
     #[arg(long, value_enum, default_value = "uniform-logsnr")]
     grid: Grid,
@@ -161,9 +164,10 @@ fn run() -> Result<()> {
             SamplerName::Euler => Scheduler::Euler { final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
             SamplerName::EulerAncestral => Scheduler::EulerAncestral,
             SamplerName::Heun => Scheduler::Heun,
-            SamplerName::DpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 0.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
-            SamplerName::SdeDpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 1.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
-            other => bail!("sampler {other:?} is not available with the diffusers conventions of {} yet (ddpm, ddim, euler, euler-ancestral, heun, dpm-solver++, sde-dpm-solver++ are)", args.schedule),
+            SamplerName::DpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 0.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin), karras: args.karras },
+            SamplerName::SdeDpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 1.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin), karras: args.karras },
+            SamplerName::DpmSolver => Scheduler::DpmSolver { order: args.order, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
+            other => bail!("sampler {other:?} is not available with the diffusers conventions of {} yet (ddpm, ddim, euler, euler-ancestral, heun, dpm-solver, dpm-solver++, sde-dpm-solver++ are)", args.schedule),
         };
         let default_spacing = match scheduler {
             Scheduler::Ddpm { .. } | Scheduler::Ddim { .. } => Spacing::Leading,

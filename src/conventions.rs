@@ -104,6 +104,22 @@ pub fn timesteps(
     Ok(out)
 }
 
+/// diffusers' `_sigma_to_t`: the (fractional) timestep of σ̄ by linear interpolation of log σ̄ over the table.
+fn sigma_to_t(sigma: f64, sigma_bar: &[f64]) -> f64 {
+    let ls = sigma.max(1e-10).ln();
+    let logs: Vec<f64> = sigma_bar.iter().map(|s| s.ln()).collect();
+    let n = logs.len();
+    let low = logs
+        .iter()
+        .filter(|l| ls - **l >= 0.0)
+        .count()
+        .saturating_sub(1)
+        .min(n - 2);
+    let (lo, hi) = (logs[low], logs[low + 1]);
+    let w = ((lo - ls) / (lo - hi)).clamp(0.0, 1.0);
+    (1.0 - w) * low as f64 + w * (low + 1) as f64
+}
+
 /// A schedule given by explicit nodes: time k (an integer) has (α_k, σ_k). Only node-based samplers
 /// (DDPM, DDIM, Euler in σ̄, DPM-Solver) may run on it: its derivatives are NaN.
 #[derive(Clone, Debug)]
@@ -187,7 +203,10 @@ pub enum Scheduler {
         order: usize,
         noise_level: f64,
         final_sigma_min: bool,
+        karras: bool,
     },
+    /// `DPMSolverMultistepScheduler` with `algorithm_type` dpmsolver (noise prediction, order ≤ 2), same grid.
+    DpmSolver { order: usize, final_sigma_min: bool },
 }
 
 /// A full practitioner configuration.
@@ -288,38 +307,88 @@ impl Config {
             }
             Scheduler::DpmSolverPp {
                 order,
-                noise_level,
+                final_sigma_min,
+                ..
+            }
+            | Scheduler::DpmSolver {
+                order,
                 final_sigma_min,
             } => {
                 ensure!(
                     self.spacing == Spacing::Linspace,
-                    "DPM-Solver++ conventions are implemented for linspace spacing only"
+                    "DPM-Solver conventions are implemented for linspace spacing only"
                 );
-                ensure!(
-                    (1..=3).contains(&order) && (noise_level == 0.0 || order <= 2),
-                    "dpm-solver++ orders 1–3, sde-dpm-solver++ orders 1–2"
-                );
-                let n = self.steps;
-                let ts: Vec<f64> = (0..=n)
-                    .rev()
-                    .map(|i| round_half_even((n_train - 1) as f64 * i as f64 / n as f64))
-                    .take(n)
-                    .collect();
-                for t in &ts {
-                    let a = table.alphas_cumprod[*t as usize];
-                    nodes.push_sigma_bar(((1.0 - a) / a).sqrt());
-                }
-                let a0 = table.alphas_cumprod[0];
-                nodes.push_sigma_bar(if final_sigma_min {
-                    ((1.0 - a0) / a0).sqrt()
-                } else {
-                    0.0
-                });
-                let sampler = if order == 3 {
-                    Sampler::DpmSolverPp3M { corrected: false }
-                } else {
-                    Sampler::DpmSolverPp2M { noise_level }
+                let (sampler, karras) = match self.scheduler {
+                    Scheduler::DpmSolverPp {
+                        noise_level,
+                        karras,
+                        ..
+                    } => {
+                        ensure!(
+                            (1..=3).contains(&order) && (noise_level == 0.0 || order <= 2),
+                            "dpm-solver++ orders 1–3, sde-dpm-solver++ orders 1–2"
+                        );
+                        (
+                            if order == 3 {
+                                Sampler::DpmSolverPp3M { corrected: false }
+                            } else {
+                                Sampler::DpmSolverPp2M { noise_level }
+                            },
+                            karras,
+                        )
+                    }
+                    _ => {
+                        ensure!(
+                            (1..=2).contains(&order),
+                            "dpm-solver (noise prediction) multistep orders 1–2"
+                        );
+                        (Sampler::DpmSolver2M, false)
+                    }
                 };
+                let n = self.steps;
+                let sigma_bar: Vec<f64> = table
+                    .alphas_cumprod
+                    .iter()
+                    .map(|a| ((1.0 - a) / a).sqrt())
+                    .collect();
+                let (ts, sig): (Vec<f64>, Vec<f64>) = if karras {
+                    // Karras et al. ρ = 7 between σ̄_min = σ̄(0) and σ̄_max = σ̄(T−1); timesteps by log-σ̄ interpolation.
+                    let (lo, hi) = (
+                        sigma_bar[0].powf(1.0 / 7.0),
+                        sigma_bar[n_train - 1].powf(1.0 / 7.0),
+                    );
+                    let ramp = |i: usize| {
+                        if n == 1 {
+                            0.0
+                        } else {
+                            i as f64 / (n - 1) as f64
+                        }
+                    };
+                    let sig: Vec<f64> =
+                        (0..n).map(|i| (hi + ramp(i) * (lo - hi)).powi(7)).collect();
+                    let ts = sig
+                        .iter()
+                        .map(|s| round_half_even(sigma_to_t(*s, &sigma_bar)))
+                        .collect();
+                    (ts, sig)
+                } else {
+                    let ts: Vec<f64> = (0..=n)
+                        .rev()
+                        .map(|i| round_half_even((n_train - 1) as f64 * i as f64 / n as f64))
+                        .take(n)
+                        .collect();
+                    let sig = ts.iter().map(|t| sigma_bar[*t as usize]).collect();
+                    (ts, sig)
+                };
+                for sb in &sig {
+                    nodes.push_sigma_bar(*sb);
+                }
+                let last = match (final_sigma_min, karras) {
+                    (false, _) => 0.0,
+                    (true, true) => sig[n - 1],
+                    (true, false) => sigma_bar[0],
+                };
+                nodes.push_sigma_bar(last);
                 for k in 0..n {
                     let mut o = order.min(k + 1);
                     if k == n - 1 && (!final_sigma_min || n < 15) {

@@ -124,7 +124,10 @@ fn every_claim_matches_committed_quick_evidence() {
             }
         }
         for (i, t) in e.tables.iter().enumerate() {
-            let file = format!("{}.csv", diffusion_claims::report::file_stem(id, &t.name, i));
+            let file = format!(
+                "{}.csv",
+                diffusion_claims::report::file_stem(id, &t.name, i)
+            );
             let path = golden.join(o.claim.family).join(&file);
             if !path.exists() {
                 problems.push(format!(

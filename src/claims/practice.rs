@@ -105,18 +105,27 @@ pub fn config_of(row: &BTreeMap<String, String>) -> Option<Config> {
         "EulerDiscreteScheduler" => Scheduler::Euler { final_sigma_min },
         "EulerAncestralDiscreteScheduler" => Scheduler::EulerAncestral,
         "HeunDiscreteScheduler" => Scheduler::Heun,
-        "DPMSolverMultistepScheduler"
-            if row.get("use_karras_sigmas").is_none_or(|v| v != "true") =>
-        {
-            let noise_level = match row.get("algorithm_type")?.as_str() {
-                "dpmsolver++" => 0.0,
-                "sde-dpmsolver++" => 1.0,
+        "DPMSolverMultistepScheduler" => {
+            let order = row["solver_order"].parse().ok()?;
+            let karras = row.get("use_karras_sigmas").is_some_and(|v| v == "true");
+            match row.get("algorithm_type")?.as_str() {
+                "dpmsolver++" => Scheduler::DpmSolverPp {
+                    order,
+                    noise_level: 0.0,
+                    final_sigma_min,
+                    karras,
+                },
+                "sde-dpmsolver++" => Scheduler::DpmSolverPp {
+                    order,
+                    noise_level: 1.0,
+                    final_sigma_min,
+                    karras,
+                },
+                "dpmsolver" if !karras => Scheduler::DpmSolver {
+                    order,
+                    final_sigma_min,
+                },
                 _ => return None,
-            };
-            Scheduler::DpmSolverPp {
-                order: row["solver_order"].parse().ok()?,
-                noise_level,
-                final_sigma_min,
             }
         }
         _ => return None,

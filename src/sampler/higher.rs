@@ -172,3 +172,41 @@ where
         ])
     }
 }
+
+/// DPM-Solver-2M with noise prediction (multistep, midpoint form of the official code / diffusers
+/// `dpmsolver`): `hist` holds (λ, ε̂) of the previous step; order 1 without one or into σ_t = 0.
+pub(super) fn dpm_solver_2m<S, D>(
+    sch: &dyn Schedule,
+    s: f64,
+    t: f64,
+    x: &S,
+    hist: &mut History<S>,
+    model: &D,
+) -> S
+where
+    S: Algebra,
+    D: Denoiser<S> + ?Sized,
+{
+    let (a_s, _, l_s) = asl(sch, s);
+    let (a_t, sg_t, l_t) = asl(sch, t);
+    let h = l_t - l_s;
+    hist.push((l_s, eps_at(sch, s, x, model)));
+    let n = hist.len();
+    let e0 = &hist[n - 1].1;
+    let c = -sg_t * h.exp_m1();
+    let out = if n < 2 || sg_t == 0.0 {
+        S::lin(&[(a_t / a_s, x), (c, e0)])
+    } else {
+        let (l1, e1) = (hist[n - 2].0, &hist[n - 2].1);
+        let r0 = (l_s - l1) / h;
+        S::lin(&[
+            (a_t / a_s, x),
+            (c * (1.0 + 0.5 / r0), e0),
+            (-c * 0.5 / r0, e1),
+        ])
+    };
+    if hist.len() >= 2 {
+        hist.remove(0);
+    }
+    out
+}

@@ -87,6 +87,10 @@ pub enum Sampler {
     /// c = 2 (`corrected = true`); with c = 1 the local error is O(h³) and the method is second order
     /// (HO-3 measures it). The first two steps use orders 1 and 2.
     DpmSolverPp3M { corrected: bool },
+    /// DPM-Solver-2M, multistep with noise prediction (Lu et al. 2022; diffusers `algorithm_type="dpmsolver"`,
+    /// midpoint): x_t = (α_t/α_s) x − σ_t (e^h − 1) ε₀ − ½ σ_t (e^h − 1) (ε₀ − ε₁)/r₀, r₀ = h₀/h; order 1 on
+    /// the first step. History holds (λ, ε̂).
+    DpmSolver2M,
 }
 
 /// Model outputs a multistep sampler remembers between steps: (λ, x̂₀) at earlier grid times, oldest first.
@@ -160,6 +164,7 @@ impl Sampler {
             Sampler::DpmSolverPp2M { noise_level } => format!("dpm-solver++2m-noise{noise_level}"),
             Sampler::DpmSolverPp3M { corrected: false } => "dpm-solver++3m".into(),
             Sampler::DpmSolverPp3M { corrected: true } => "dpm-solver++3m-corrected".into(),
+            Sampler::DpmSolver2M => "dpm-solver-2m".into(),
         }
     }
 
@@ -178,6 +183,7 @@ impl Sampler {
             | Sampler::DpmSolver2
             | Sampler::DpmSolver3
             | Sampler::DpmSolverPp3M { .. }
+            | Sampler::DpmSolver2M
             | Sampler::EulerVe
             | Sampler::DpmSolver1
             | Sampler::DpmSolverPp1
@@ -210,7 +216,7 @@ impl Sampler {
     /// How many past model outputs the sampler keeps (0 for one-step samplers).
     pub fn history_len(&self) -> usize {
         match self {
-            Sampler::DpmSolverPp2M { .. } => 1,
+            Sampler::DpmSolverPp2M { .. } | Sampler::DpmSolver2M => 1,
             Sampler::DpmSolverPp3M { .. } => 2,
             _ => 0,
         }
@@ -350,6 +356,7 @@ impl Sampler {
                     3, c, 0.0, schedule, s, t, x, hist, model, noise,
                 );
             }
+            Sampler::DpmSolver2M => return higher::dpm_solver_2m(schedule, s, t, x, hist, model),
             _ => {}
         }
         let (alpha_s, sigma_s) = (schedule.alpha(s), schedule.sigma(s));
@@ -386,7 +393,8 @@ impl Sampler {
             | Sampler::DpmSolver2
             | Sampler::DpmSolver3
             | Sampler::DpmSolverPp2M { .. }
-            | Sampler::DpmSolverPp3M { .. } => unreachable!("handled above"),
+            | Sampler::DpmSolverPp3M { .. }
+            | Sampler::DpmSolver2M => unreachable!("handled above"),
             Sampler::DdpmBetaDt => {
                 let beta = schedule.g2(s) * (s - t);
                 let score = score_from_x0(x, &x0, alpha_s, sigma_s);
