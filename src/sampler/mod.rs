@@ -516,8 +516,9 @@ where
 {
     let (alpha, sigma) = (schedule.alpha(t), schedule.sigma(t));
     let x0 = model.denoise(x, alpha, sigma);
-    let score = score_from_x0(x, &x0, alpha, sigma);
-    S::lin(&[(schedule.f(t), x), (-0.5 * schedule.g2(t), &score)])
+    // f x − ½g² s with s = (α x̂₀ − x)/σ² (`score_from_x0`), as one linear combination.
+    let c = 0.5 * schedule.g2(t) / (sigma * sigma);
+    S::lin(&[(schedule.f(t) + c, x), (-c * alpha, &x0)])
 }
 
 /// Round-off budget of a first-order run along `times`, in units of ε·‖x‖: Σ_k κ_k with
