@@ -108,6 +108,16 @@ impl Form {
     pub fn dim(&self) -> usize {
         self.c.len()
     }
+    /// The exact noised marginal p = N(α μ, α² λ + σ²) of a Gaussian, per coordinate of its eigenbasis, with
+    /// one noise component (CLAIMS §2.1): the usual exact start p_T of a sampler.
+    pub fn marginal(target: &Gaussian, alpha: f64, sigma: f64) -> Self {
+        let (mean, var) = target.marginal(alpha, sigma);
+        let mean = target.to_eigen(&mean);
+        Self::gaussian(
+            mean.iter().copied().collect(),
+            var.iter().map(|v| v.sqrt()).collect(),
+        )
+    }
     /// The exact mean of every coordinate.
     pub fn mean(&self) -> &[f64] {
         &self.c

@@ -343,13 +343,7 @@ fn initial_form(data: &Gaussian, init: Init) -> Form {
     let sch = PgVp::default();
     let (a, s) = (sch.alpha(T), sch.sigma(T));
     match init {
-        Init::Pt => Form::gaussian(
-            data.eigen_mean().iter().map(|m| a * m).collect(),
-            data.eigvals
-                .iter()
-                .map(|l| (a * a * l + s * s).sqrt())
-                .collect(),
-        ),
+        Init::Pt => Form::marginal(data, a, s),
         Init::N0 => Form::gaussian(vec![0.0; data.dim()], vec![1.0; data.dim()]),
     }
 }

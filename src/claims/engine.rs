@@ -36,15 +36,7 @@ pub fn exact_law(
     target: &Gaussian,
 ) -> (DVector<f64>, DMatrix<f64>) {
     let (a, s) = (sch.alpha(times[0]), sch.sigma(times[0]));
-    let mu_e = target.eigen_mean();
-    let x = Form::gaussian(
-        mu_e.iter().map(|m| a * m).collect(),
-        target
-            .eigvals
-            .iter()
-            .map(|l| (a * a * l + s * s).sqrt())
-            .collect(),
-    );
+    let x = Form::marginal(target, a, s);
     let out = sampler.run(sch, times, x, target, &mut FormNoise::after(1));
     let mean = target.from_eigen_coords(&DVector::from_vec(out.c.clone()));
     (

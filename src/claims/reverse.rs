@@ -237,13 +237,7 @@ fn rv1(ctx: &Ctx) -> Result<Evidence> {
                 uniform_logsnr(&sch, 1.0, 1e-3, n as usize)?
             };
             let (a, sg) = (sch.alpha(1.0), sch.sigma(1.0));
-            let x = Form::gaussian(
-                g.eigen_mean().iter().map(|m| a * m).collect(),
-                g.eigvals
-                    .iter()
-                    .map(|l| (a * a * l + sg * sg).sqrt())
-                    .collect(),
-            );
+            let x = Form::marginal(&g, a, sg);
             let out = s.run(&sch, &times, x, &g, &mut FormNoise::after(1));
             let w2 = w2_commuting(
                 &out.c,

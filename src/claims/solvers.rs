@@ -543,7 +543,6 @@ fn wp1(ctx: &Ctx) -> Result<Evidence> {
         .pick(vec![5, 10, 20, 40, 80], vec![5, 10, 20, 40, 80, 160, 320]);
     let g = power_law_gaussian();
     let (m_true, v_true) = g.marginal(sch.alpha(t_min), sch.sigma(t_min));
-    let mu_e = g.eigen_mean();
     let mut table = Table::new("", &["problem", "sampler", "steps", "nfe", "error"]);
     let mut fig_a = Figure::new(
         "gaussian",
@@ -567,13 +566,7 @@ fn wp1(ctx: &Ctx) -> Result<Evidence> {
         let mut pts = Vec::new();
         for &n in &ns {
             let times = conventional_grid(s, &sch, t_max, t_min, n)?;
-            let x = Form::gaussian(
-                mu_e.iter().map(|m| a0 * m).collect(),
-                g.eigvals
-                    .iter()
-                    .map(|l| (a0 * a0 * l + s0 * s0).sqrt())
-                    .collect(),
-            );
+            let x = Form::marginal(&g, a0, s0);
             let out = s.run(&sch, &times, x, &g, &mut FormNoise::after(1));
             let w2 = w2_commuting(
                 &out.c,
