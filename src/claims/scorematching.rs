@@ -427,9 +427,6 @@ fn sm1(ctx: &Ctx) -> Result<Evidence> {
 }
 
 // STUBS-BEGIN
-fn sm2(_: &Ctx) -> Result<Evidence> {
-    anyhow::bail!("todo")
-}
 fn sm3(_: &Ctx) -> Result<Evidence> {
     anyhow::bail!("todo")
 }
@@ -452,3 +449,408 @@ fn pz3(_: &Ctx) -> Result<Evidence> {
     anyhow::bail!("todo")
 }
 // STUBS-END
+
+// ---------------------------------------------------------------------------------------------------
+// SM-2.
+
+/// DSM and ESM written out as in CLAIMS SM-2 (independent of the generic residual evaluator):
+/// DSM = α² tr(PΣPᵀ) + ‖I/σ − σP‖_F² + ‖P(m_t − m)‖², ESM = tr(D C Dᵀ) + ‖P(m − m_t)‖², D = C⁻¹ − P.
+fn sm2_hand(g: &Gaussian, model: &AffineScore, n: &NoiseLevel) -> (f64, f64) {
+    let d = g.dim();
+    let sig = g.covariance();
+    let c = &sig * (n.alpha * n.alpha) + DMatrix::identity(d, d) * (n.sigma * n.sigma);
+    let c_inv = c.clone().cholesky().expect("C_t is SPD").inverse();
+    let p = &model.p;
+    let shift = p * (&g.mean * n.alpha - &model.m);
+    let dsm = n.alpha * n.alpha * (p * &sig * p.transpose()).trace()
+        + (DMatrix::identity(d, d) / n.sigma - p * n.sigma).norm_squared()
+        + shift.norm_squared();
+    let dm = &c_inv - p;
+    let esm = (&dm * &c * dm.transpose()).trace() + shift.norm_squared();
+    (dsm, esm)
+}
+
+/// E[φ(x_t)] terms of a random-feature model under the noised mixture, in closed form:
+/// E cos(ωᵀx + b) = Σ_k π_k e^{−½ωᵀC_kω} cos(ωᵀm_k + b) (and sin).
+fn rf_expect(mix: &Mixture, n: &NoiseLevel, omega: &DVector<f64>, b: f64) -> (f64, f64) {
+    let d = mix.dim();
+    let (mut c, mut s) = (0.0, 0.0);
+    for ((w, mu), cov) in mix.weights.iter().zip(&mix.means).zip(&mix.covs) {
+        let ck = cov * (n.alpha * n.alpha) + DMatrix::identity(d, d) * (n.sigma * n.sigma);
+        let damp = (-0.5 * omega.dot(&(&ck * omega))).exp();
+        let ph = omega.dot(&(mu * n.alpha)) + b;
+        c += w * damp * ph.cos();
+        s += w * damp * ph.sin();
+    }
+    (c, s)
+}
+
+fn sm2(ctx: &Ctx) -> Result<Evidence> {
+    let mut rng = ctx.rng("gaussian");
+    let d = 4;
+    let g = random_gaussian(d, &mut rng);
+    let (nt, k_theta): (usize, usize) = ctx.scale.pick((5, 6), (20, 24));
+    // (a) Gaussian, exact, every schedule.
+    let mut exact = Table::new(
+        "gaussian",
+        &[
+            "schedule",
+            "t",
+            "sigma",
+            "theta",
+            "esm",
+            "dsm",
+            "dsm_minus_esm",
+            "c_fisher",
+            "c_posterior",
+            "c_laplacian",
+            "rel_err_theta",
+            "rel_err_routes",
+            "rel_err_hand",
+            "tolerance",
+        ],
+    );
+    let (mut w_theta, mut w_routes, mut w_hand): (f64, f64, f64) = (0.0, 0.0, 0.0);
+    let mut worst_what = String::new();
+    for sch in all_continuous() {
+        for t in times(sch.as_ref(), nt) {
+            let n = NoiseLevel::at(sch.as_ref(), t);
+            let (c1, c2, c3) = (
+                gx::dsm_constant_fisher(&g, &n),
+                gx::dsm_constant_posterior(&g, &n),
+                gx::dsm_constant_laplacian(&g, &n),
+            );
+            let kappa = cond_c(&g, &n);
+            let tolerance = tol::IDENTITY * kappa;
+            // Routes 1 and 3 cancel d/σ² against tr C⁻¹: their error is relative to d/σ².
+            let big = d as f64 / (n.sigma * n.sigma);
+            let routes = ((c1 - c2).abs().max((c3 - c2).abs())) / big;
+            for th in 0..k_theta {
+                let model = random_affine(d, &mut rng);
+                let (e, ds) = (gx::esm(&g, &model, &n), gx::dsm(&g, &model, &n));
+                let (dh, eh) = sm2_hand(&g, &model, &n);
+                let r_theta = ((ds - e) - c2).abs() / (ds.abs() + e.abs());
+                let r_hand = ((dh - ds).abs() / ds.abs()).max((eh - e).abs() / e.abs());
+                for (w, r, what) in [
+                    (&mut w_theta, r_theta, "DSM − ESM = C_t"),
+                    (&mut w_routes, routes, "three routes to C_t"),
+                    (&mut w_hand, r_hand, "CLAIMS hand formulas"),
+                ] {
+                    if r / tolerance > *w {
+                        *w = r / tolerance;
+                        if r / tolerance > 0.5 {
+                            worst_what = format!("{} {what} at t={t:.4}", sch.name());
+                        }
+                    }
+                }
+                exact.push(vec![
+                    sch.name().into(),
+                    t.into(),
+                    n.sigma.into(),
+                    th.into(),
+                    e.into(),
+                    ds.into(),
+                    (ds - e).into(),
+                    c1.into(),
+                    c2.into(),
+                    c3.into(),
+                    r_theta.into(),
+                    routes.into(),
+                    r_hand.into(),
+                    tolerance.into(),
+                ]);
+            }
+        }
+    }
+    let worst_exact = w_theta.max(w_routes).max(w_hand);
+
+    // (b) Mixture, paired Monte Carlo against the quadrature constant.
+    let mix = demo_mixture();
+    let sch = VpLinear::default();
+    let n_mc = ctx.scale.pick(3000, 30000);
+    let panels = ctx.scale.pick(20, 32);
+    let mut rng = ctx.rng("mixture");
+    let models = random_models(2, ctx.scale.pick(3, 8), ctx.scale.pick(2, 6), &mut rng);
+    let names: Vec<String> = models.iter().map(|(n, _)| n.clone()).collect();
+    let mut mc = Table::new("mixture", &PAIRED_COLUMNS);
+    let mut zmax: f64 = 0.0;
+    let mut mix_consts = Table::new(
+        "mixture-constant",
+        &[
+            "t",
+            "sigma",
+            "mass",
+            "fisher",
+            "c_fisher",
+            "c_posterior",
+            "c_laplacian",
+            "quadrature_err",
+        ],
+    );
+    let mut route_err: f64 = 0.0;
+    let t_mc = ctx
+        .scale
+        .pick(vec![0.1, 0.4], vec![0.05, 0.1, 0.2, 0.4, 0.7]);
+    for &t in &t_mc {
+        let n = NoiseLevel::at(&sch, t);
+        let (k, qerr) = mixture_constants(&mix, &n, panels)?;
+        route_err = route_err.max(
+            (k.dsm_from_fisher - k.dsm_from_posterior)
+                .abs()
+                .max((k.dsm_from_laplacian - k.dsm_from_posterior).abs())
+                / (qerr + tol::IDENTITY * 2.0 / (n.sigma * n.sigma)),
+        );
+        mix_consts.push(vec![
+            t.into(),
+            n.sigma.into(),
+            k.mass.into(),
+            k.fisher.into(),
+            k.dsm_from_fisher.into(),
+            k.dsm_from_posterior.into(),
+            k.dsm_from_laplacian.into(),
+            qerr.into(),
+        ]);
+        let draws = Draws::new(&mix, &sch, t, n_mc, &mut rng);
+        let all: Vec<Vec<f64>> = models
+            .iter()
+            .map(|(_, m)| {
+                (0..n_mc)
+                    .map(|i| {
+                        let s = m.score(&draws.x[i], t);
+                        dsm_sample(&s, &draws.eps[i], n.sigma) - esm_sample(&s, &draws.score[i])
+                    })
+                    .collect()
+            })
+            .collect();
+        zmax = zmax.max(paired_rows(
+            &mut mc,
+            &format!("vp-linear t={t}"),
+            &names,
+            &all,
+            k.dsm_from_posterior,
+            qerr,
+        )?);
+    }
+
+    // (c) Gradients: ∇_θ DSM = ∇_θ ESM (MLP, analytic parameter Jacobian), projected on random directions.
+    let t_g = 0.4;
+    let ng = NoiseLevel::at(&sch, t_g);
+    let draws = Draws::new(&mix, &sch, t_g, n_mc, &mut rng);
+    let mut grads = Table::new(
+        "gradients",
+        &[
+            "model",
+            "direction",
+            "n",
+            "grad_esm_mean",
+            "grad_esm_se",
+            "grad_dsm_mean",
+            "grad_dsm_se",
+            "diff_mean",
+            "diff_se",
+            "z",
+        ],
+    );
+    let mut zgrad: f64 = 0.0;
+    for mi in 0..ctx.scale.pick(3, 6) {
+        let m = Mlp::random(2, 16, 2.0, &mut rng);
+        let np = m.n_params();
+        let mut dirs: Vec<DVector<f64>> = (0..3)
+            .map(|_| normal_vec(np, &mut rng).normalize())
+            .collect();
+        let mut per: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); dirs.len() + 1];
+        let mut g_esm_all = Vec::with_capacity(n_mc);
+        let mut g_dsm_all = Vec::with_capacity(n_mc);
+        for i in 0..n_mc {
+            let s = m.score(&draws.x[i], t_g);
+            let jt = m.param_jacobian(&draws.x[i], t_g).transpose();
+            g_esm_all.push(&jt * ((&s - &draws.score[i]) * 2.0));
+            g_dsm_all.push(&jt * ((&s + &draws.eps[i] / ng.sigma) * 2.0));
+        }
+        // The fourth direction: the normalised mean ESM gradient (the direction a trainer follows).
+        let mean_esm = g_esm_all.iter().fold(DVector::zeros(np), |a, b| a + b) / n_mc as f64;
+        dirs.push(mean_esm.normalize());
+        for (k, u) in dirs.iter().enumerate() {
+            for i in 0..n_mc {
+                per[k].0.push(u.dot(&g_esm_all[i]));
+                per[k].1.push(u.dot(&g_dsm_all[i]));
+            }
+            let ce = ci(&per[k].0)?;
+            let cd = ci(&per[k].1)?;
+            let diff: Vec<f64> = per[k].1.iter().zip(&per[k].0).map(|(a, b)| a - b).collect();
+            let cdiff = ci(&diff)?;
+            let z = z_of(&cdiff, 0.0, 0.0);
+            zgrad = zgrad.max(z);
+            let label = if k < 3 {
+                format!("random-{k}")
+            } else {
+                "mean-esm-gradient".into()
+            };
+            grads.push(vec![
+                format!("mlp-{mi}").into(),
+                label.into(),
+                n_mc.into(),
+                ce.mean.into(),
+                ce.se.into(),
+                cd.mean.into(),
+                cd.se.into(),
+                cdiff.mean.into(),
+                cdiff.se.into(),
+                z.into(),
+            ]);
+        }
+    }
+
+    // (d) Minimisers of a model linear in θ (random features at fixed t): DSM normal equations in closed
+    // form (Gram matrix and Stein's lemma on ε) vs ESM normal equations with E[φ ∇log p_tᵀ] by quadrature.
+    let rf = RandomFeatures::random(2, 10, 0.7, 1.0, &mut rng);
+    let ph = rf.phases_at(t_g);
+    let kf = ph.len();
+    let om = |j: usize| rf.omega.row(j).transpose();
+    let mut gram = DMatrix::zeros(kf, kf);
+    let mut b_dsm = DMatrix::zeros(kf, 2);
+    for i in 0..kf {
+        for j in 0..kf {
+            let (cp, _) = rf_expect(&mix, &ng, &(om(i) + om(j)), ph[i] + ph[j]);
+            let (cm, _) = rf_expect(&mix, &ng, &(om(i) - om(j)), ph[i] - ph[j]);
+            gram[(i, j)] = 0.5 * (cp + cm);
+        }
+        // E[φ_i(x_t)(−ε/σ)] = ω_i E sin(ω_iᵀx_t + b_i) (Stein's lemma in ε).
+        let (_, sn) = rf_expect(&mix, &ng, &om(i), ph[i]);
+        b_dsm.set_row(i, &(om(i) * sn).transpose());
+    }
+    let quad_rhs = |panels: usize| -> Result<(DMatrix<f64>, DMatrix<f64>)> {
+        let grid = Grid2::new(&mix, &ng, panels)?;
+        let v = grid.expect_vec(2 * kf + kf * kf, &|x| {
+            let phi = rf.features(x, t_g);
+            let sc = mix.score(x, ng.alpha, ng.sigma);
+            let mut out = DVector::zeros(2 * kf + kf * kf);
+            for i in 0..kf {
+                out[i] = phi[i] * sc[0];
+                out[kf + i] = phi[i] * sc[1];
+                for j in 0..kf {
+                    out[2 * kf + i + kf * j] = phi[i] * phi[j];
+                }
+            }
+            out
+        });
+        let b = DMatrix::from_fn(kf, 2, |i, c| v[c * kf + i]);
+        let gq = DMatrix::from_fn(kf, kf, |i, j| v[2 * kf + i + kf * j]);
+        Ok((b, gq))
+    };
+    let (b_esm, gram_q) = quad_rhs(2 * panels)?;
+    let (b_esm_coarse, _) = quad_rhs(panels)?;
+    let q_err = (&b_esm - &b_esm_coarse).norm() / b_esm.norm();
+    let gram_err = (&gram - &gram_q).norm() / gram.norm();
+    let svd = gram.clone().svd(false, false);
+    let kappa_g = svd.singular_values.max() / svd.singular_values.min();
+    let lu = gram.clone().lu();
+    let th_dsm = lu.solve(&b_dsm).expect("Gram matrix invertible");
+    let th_esm = lu.solve(&b_esm).expect("Gram matrix invertible");
+    let rhs_err = (&b_dsm - &b_esm).norm() / b_esm.norm();
+    let th_err = (&th_dsm - &th_esm).norm() / th_esm.norm();
+    let rhs_tol = q_err.max(tol::IDENTITY) * 10.0;
+    let th_tol = rhs_tol * kappa_g;
+    let mut mins = Table::new("minimisers", &["quantity", "value", "tolerance"]);
+    for (q, v, tl) in [
+        ("features", kf as f64, f64::NAN),
+        ("gram_closed_form_vs_quadrature_rel_err", gram_err, rhs_tol),
+        ("rhs_dsm_stein_vs_esm_quadrature_rel_err", rhs_err, rhs_tol),
+        ("quadrature_err_estimate", q_err, f64::NAN),
+        ("gram_condition_number", kappa_g, f64::NAN),
+        ("theta_dsm_vs_theta_esm_rel_err", th_err, th_tol),
+        ("theta_esm_norm", th_esm.norm(), f64::NAN),
+    ] {
+        mins.push(vec![
+            q.into(),
+            v.into(),
+            if tl.is_nan() { "".into() } else { tl.into() },
+        ]);
+    }
+    let mins_ok = gram_err <= rhs_tol && rhs_err <= rhs_tol && th_err <= th_tol;
+
+    // (e) Figures: the objectives along a random line (Gaussian, exact) and C_t against t.
+    let n_line = NoiseLevel::at(&sch, 0.3);
+    let m0 = random_affine(d, &mut rng);
+    let dp = DMatrix::from_fn(d, d, |_, _| normal(&mut rng));
+    let dm = normal_vec(d, &mut rng);
+    let mut series: Vec<(&str, Vec<(f64, f64)>)> = vec![
+        ("ESM", vec![]),
+        ("ISM", vec![]),
+        ("2·SSM", vec![]),
+        ("DSM", vec![]),
+        ("ε-loss/σ²", vec![]),
+    ];
+    for k in 0..=20 {
+        let u = -1.0 + 0.1 * k as f64;
+        let model = AffineScore {
+            p: &m0.p + &dp * u,
+            m: &m0.m + &dm * u,
+        };
+        let vals = [
+            gx::esm(&g, &model, &n_line),
+            gx::ism(&g, &model, &n_line),
+            2.0 * gx::ssm(&g, &model, &n_line),
+            gx::dsm(&g, &model, &n_line),
+            gx::conditional_loss(&g, &model, Target::Eps, &n_line) / n_line.sigma.powi(2),
+        ];
+        for (s, v) in series.iter_mut().zip(vals) {
+            s.1.push((u, v));
+        }
+    }
+    let mut line = Figure::new("line", "SM-2: objectives along a random line in θ (Gaussian d=4, VP t=0.3, exact): parallel curves", "u (θ = θ₀ + u·δ)", "objective");
+    for (name, pts) in series {
+        line = line.with(Series::line(name, pts));
+    }
+    let (mut c_pts, mut big_pts, mut f_pts) = (vec![], vec![], vec![]);
+    for k in 0..60 {
+        let t = 10f64.powf(-3.0 + 3.0 * k as f64 / 59.0);
+        let n = NoiseLevel::at(&sch, t);
+        c_pts.push((t, gx::dsm_constant_posterior(&g, &n)));
+        big_pts.push((t, d as f64 / (n.sigma * n.sigma)));
+        f_pts.push((t, gx::fisher(&g, &n)));
+    }
+    let mut mix_c = vec![];
+    let mut mix_f = vec![];
+    for k in 0..ctx.scale.pick(4, 12) {
+        let t = 10f64.powf(-2.0 + 2.0 * k as f64 / (ctx.scale.pick(4, 12) - 1) as f64);
+        let n = NoiseLevel::at(&sch, t);
+        let kc = constants(&mix, &n, panels)?;
+        mix_c.push((t, kc.dsm_from_posterior));
+        mix_f.push((t, kc.fisher));
+    }
+    let cfig = Figure::new(
+        "constant",
+        "SM-2: the DSM − ESM constant C_t (VP-linear)",
+        "t",
+        "value",
+    )
+    .loglog()
+    .with(Series::line("C_t, Gaussian d=4", c_pts))
+    .with(Series::reference("d/σ_t², Gaussian", big_pts))
+    .with(Series::line("E‖∇log p_t‖², Gaussian", f_pts))
+    .with(Series::line("C_t, 2-D mixture (quadrature)", mix_c))
+    .with(Series::line(
+        "E‖∇log p_t‖², 2-D mixture (quadrature)",
+        mix_f,
+    ));
+
+    Ok(Evidence::within(
+        zmax.max(zgrad),
+        tol::K_SE,
+        format!(
+            "mixture (VP-linear, t ∈ {t_mc:?}): max z of mean(DSM−ESM) vs quadrature C_t and of paired Δ vs the first model over {} models, n = {n_mc}; gradients: max z of ∇DSM−∇ESM projected on 4 directions ({zgrad:.2}); Gaussian exact (8 schedules × {nt} t × {k_theta} θ, d=4, full Σ): max err/tol {worst_exact:.3} (θ-independence relative to |DSM|+|ESM|, routes relative to d/σ², hand formulas; tol 1e-12·cond(C_t)) {worst_what}; mixture routes agree to {route_err:.2} × (quadrature err + 1e-12·d/σ²); minimisers (random features, K={kf}): rhs rel err {rhs_err:.1e}, θ rel err {th_err:.1e} (tol: 10×quadrature err {q_err:.1e} × cond(G) {kappa_g:.1e})",
+            models.len()
+        ),
+    )
+    .require(worst_exact <= 1.0, "Gaussian exact θ-independence, routes and hand formulas")
+    .require(route_err <= 1.0, "the three quadrature routes to C_t agree")
+    .require(mins_ok, "DSM and ESM minimisers coincide")
+    .table(mc)
+    .table(exact)
+    .table(mix_consts)
+    .table(grads)
+    .table(mins)
+    .figure(line)
+    .figure(cfig))
+}
