@@ -199,9 +199,9 @@ pub enum TimeDistribution {
 impl TimeDistribution {
     pub fn name(&self) -> String {
         match self {
-            TimeDistribution::Uniform { lo, hi } => format!("uniform[{lo},{hi}]"),
+            TimeDistribution::Uniform { lo, hi } => format!("uniform[{lo}..{hi}]"),
             TimeDistribution::LogitNormal { mean, std, .. } => {
-                format!("logit-normal({mean},{std})")
+                format!("logit-normal(mean={mean} std={std})")
             }
             TimeDistribution::DiscreteSteps { n } => format!("discrete-steps({n})"),
         }
