@@ -5,7 +5,7 @@
 //! (`models`), whose constants come from 2-D quadrature (`losses::mixture`), not from Monte Carlo.
 
 use super::forward::demo_mixture;
-use super::{Claim, Ctx, Evidence, Verdict};
+use super::{Claim, Ctx, Evidence};
 use crate::losses::gaussian::{self as gx, AffineScore};
 use crate::losses::mixture::{constants, Grid2, MixtureConstants};
 use crate::losses::{
@@ -140,8 +140,6 @@ fn cond_c(g: &Gaussian, n: &NoiseLevel) -> f64 {
 
 /// Common random numbers on the mixture at one time: x₀, ε, x_t and the exact score ∇log p_t(x_t).
 struct Draws {
-    t: f64,
-    noise: NoiseLevel,
     x0: Vec<DVector<f64>>,
     eps: Vec<DVector<f64>>,
     x: Vec<DVector<f64>>,
@@ -156,16 +154,9 @@ impl Draws {
         n: usize,
         rng: &mut R,
     ) -> Self {
-        let noise = NoiseLevel::at(sch, t);
-        Self::at_level(mix, noise, t, n, rng)
+        Self::at_level(mix, NoiseLevel::at(sch, t), n, rng)
     }
-    fn at_level<R: Rng + ?Sized>(
-        mix: &Mixture,
-        noise: NoiseLevel,
-        t: f64,
-        n: usize,
-        rng: &mut R,
-    ) -> Self {
+    fn at_level<R: Rng + ?Sized>(mix: &Mixture, noise: NoiseLevel, n: usize, rng: &mut R) -> Self {
         let d = mix.dim();
         let x0: Vec<_> = (0..n).map(|_| mix.sample(rng)).collect();
         let eps: Vec<_> = (0..n).map(|_| normal_vec(d, rng)).collect();
@@ -178,14 +169,7 @@ impl Draws {
             .iter()
             .map(|xi| mix.score(xi, noise.alpha, noise.sigma))
             .collect();
-        Self {
-            t,
-            noise,
-            x0,
-            eps,
-            x,
-            score,
-        }
+        Self { x0, eps, x, score }
     }
 }
 
@@ -328,7 +312,7 @@ fn sm1(ctx: &Ctx) -> Result<Evidence> {
             let mix = g.to_mixture();
             let fisher = -mix.hessian_log_density(&g.mean, 1.0, sigma).trace();
             let tolerance = tol::IDENTITY * cond_c(&g, &n);
-            for th in 0..k_theta as usize {
+            for th in 0..k_theta {
                 let model = random_affine(d, &mut rng);
                 let (e, i) = (gx::esm(&g, &model, &n), gx::ism(&g, &model, &n));
                 let err = ((e - i) - fisher).abs() / (e.abs() + i.abs() + fisher);
@@ -362,7 +346,7 @@ fn sm1(ctx: &Ctx) -> Result<Evidence> {
     let quad_err = (f1 - f2).abs();
     let n_mc = ctx.scale.pick(4000, 40000);
     let mut rng = ctx.rng("mixture");
-    let draws = Draws::at_level(&mix, n0, 0.0, n_mc, &mut rng);
+    let draws = Draws::at_level(&mix, n0, n_mc, &mut rng);
     let models = random_models(2, ctx.scale.pick(4, 12), ctx.scale.pick(3, 8), &mut rng);
     let mut mc = Table::new("mixture", &PAIRED_COLUMNS);
     let mut names = Vec::new();
@@ -941,8 +925,7 @@ fn sm3(ctx: &Ctx) -> Result<Evidence> {
         ],
     );
     let mut w_exact: f64 = 0.0;
-    let mut line_pts: (Vec<(f64, f64)>, Vec<(f64, f64)>, Vec<(f64, f64)>) =
-        (vec![], vec![], vec![]);
+    let mut line_pts: [Vec<(f64, f64)>; 3] = [vec![], vec![], vec![]];
     for (ci_, (sch, td)) in cases.iter().enumerate() {
         let t_max = sch.t_range().1;
         let models: Vec<AffineInTime> = (0..k_theta)
@@ -1000,9 +983,9 @@ fn sm3(ctx: &Ctx) -> Result<Evidence> {
                         &|t| lvl(t).sigma.powi(2) * gx::esm(&g, &mm.at(t), &lvl(t)),
                         panels,
                     );
-                    line_pts.0.push((u, l));
-                    line_pts.1.push((u, j));
-                    line_pts.2.push((u, j + constant));
+                    line_pts[0].push((u, l));
+                    line_pts[1].push((u, j));
+                    line_pts[2].push((u, j + constant));
                 }
             }
         }
@@ -1152,18 +1135,16 @@ fn sm3(ctx: &Ctx) -> Result<Evidence> {
             z.into(),
         ]);
     }
+    let [lp0, lp1, lp2] = line_pts;
     let fig = Figure::new(
         "line",
         "SM-3: ε-loss and σ²-weighted ESM along a random line in θ (Gaussian, VP, t ~ U, exact)",
         "u (θ = θ₀ + u·δ)",
         "objective",
     )
-    .with(Series::line("E_t‖ε_θ − ε‖²", line_pts.0))
-    .with(Series::line("E_t[σ² J_ESM,t]", line_pts.1))
-    .with(Series::reference(
-        "E_t[σ² J_ESM,t] + E_t[σ² C_t]",
-        line_pts.2,
-    ));
+    .with(Series::line("E_t‖ε_θ − ε‖²", lp0))
+    .with(Series::line("E_t[σ² J_ESM,t]", lp1))
+    .with(Series::reference("E_t[σ² J_ESM,t] + E_t[σ² C_t]", lp2));
     Ok(Evidence::within(
         zmax,
         tol::K_SE,
