@@ -742,7 +742,7 @@ fn sm2(ctx: &Ctx) -> Result<Evidence> {
         ("ε-loss/σ²", vec![]),
     ];
     for k in 0..=20 {
-        let u = -1.0 + 0.1 * k as f64;
+        let u = (k as f64 - 10.0) / 10.0;
         let model = AffineScore {
             p: &m0.p + &dp * u,
             m: &m0.m + &dm * u,
