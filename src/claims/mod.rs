@@ -12,7 +12,6 @@ pub mod forward;
 pub mod practice;
 pub mod reverse;
 pub mod scorematching;
-pub mod sm_extra;
 pub mod solvers;
 pub mod wasserstein;
 
@@ -198,7 +197,6 @@ pub fn registry() -> Vec<Claim> {
     all.extend(practice::claims());
     all.extend(wasserstein::claims());
     all.extend(scorematching::claims());
-    all.extend(sm_extra::claims());
     all
 }
 
