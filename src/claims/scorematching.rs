@@ -1333,7 +1333,7 @@ fn pz2(ctx: &Ctx) -> Result<Evidence> {
     let mut rng = ctx.rng("points");
     let mut scheds = all_continuous();
     scheds.push(Box::new(Discrete::new(BetaSchedule::Linear)));
-    let (nt, np): (usize, usize) = ctx.scale.pick((6, 10), (24, 40));
+    let (nt, np): (usize, usize) = ctx.scale.pick((6, 10), (12, 12));
     let mut table = Table::new(
         "",
         &[
