@@ -109,6 +109,9 @@ struct Args {
     /// Euler: last sigma 0 or σ_min.
     #[arg(long, value_enum, default_value = "zero")]
     final_sigmas: FinalSigmas,
+    /// dpm-solver++ on DDPM tables: diffusers' DPMSolverSinglestepScheduler instead of the multistep one.
+    #[arg(long)]
+    singlestep: bool,
     /// DPM-Solver(++) on DDPM tables: Karras et al.'s σ grid (use_karras_sigmas).
     #[arg(long)]
     karras: bool,
@@ -164,6 +167,7 @@ fn run() -> Result<()> {
             SamplerName::Euler => Scheduler::Euler { final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
             SamplerName::EulerAncestral => Scheduler::EulerAncestral,
             SamplerName::Heun => Scheduler::Heun,
+            SamplerName::DpmSolverPp if args.singlestep => Scheduler::DpmSolverSinglestep { order: args.order, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
             SamplerName::DpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 0.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin), karras: args.karras },
             SamplerName::SdeDpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 1.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin), karras: args.karras },
             SamplerName::DpmSolver => Scheduler::DpmSolver { order: args.order, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },

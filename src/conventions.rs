@@ -120,6 +120,97 @@ fn sigma_to_t(sigma: f64, sigma_bar: &[f64]) -> f64 {
     (1.0 - w) * low as f64 + w * (low + 1) as f64
 }
 
+/// `DPMSolverSinglestepScheduler.get_order_list` with `lower_order_final` (which the library forces on), and
+/// order 1 on the last step when the final σ̄ is 0.
+fn singlestep_order_list(steps: usize, order: usize, final_zero: bool) -> Vec<usize> {
+    let rep = |pat: &[usize], times: usize| -> Vec<usize> {
+        pat.iter()
+            .copied()
+            .cycle()
+            .take(pat.len() * times)
+            .collect()
+    };
+    let mut o = match order {
+        3 => match steps % 3 {
+            0 => [
+                rep(&[1, 2, 3], (steps / 3).saturating_sub(1)),
+                vec![1, 2],
+                vec![1],
+            ]
+            .concat(),
+            1 => [rep(&[1, 2, 3], steps / 3), vec![1]].concat(),
+            _ => [rep(&[1, 2, 3], steps / 3), vec![1, 2]].concat(),
+        },
+        2 => match steps % 2 {
+            0 => [rep(&[1, 2], (steps / 2).saturating_sub(1)), vec![1, 1]].concat(),
+            _ => [rep(&[1, 2], steps / 2), vec![1]].concat(),
+        },
+        _ => vec![1; steps],
+    };
+    o.truncate(steps);
+    if final_zero {
+        if let Some(last) = o.last_mut() {
+            *last = 1;
+        }
+    }
+    o
+}
+
+/// DPM-Solver++ singlestep as `DPMSolverSinglestepScheduler` runs it (dpmsolver++, midpoint): at step i of
+/// order k the model is called at node i on the current state; the update restarts from the group's first
+/// node g = i − k + 1 (state `xg`) with the outputs m at nodes g..=i:
+/// k = 1: x = (σ_t/σ_g) xg − α_t(e^{−h} − 1) m_g;
+/// k = 2: D1 = (m_i − m_g)/r0, x = (σ_t/σ_g) xg − α_t(e^{−h} − 1)(m_g + ½ D1);
+/// k = 3: D1 = (m_i − m_g)/r0, x = (σ_t/σ_g) xg − α_t(e^{−h} − 1) m_g + α_t((e^{−h} − 1)/h + 1) D1,
+/// with h = λ_t − λ_g and r0 = (λ_i − λ_g)/h.
+fn run_singlestep<S, D, N>(
+    nodes: &NodeSchedule,
+    orders: &[usize],
+    mut x: S,
+    model: &D,
+    noise: &mut N,
+) -> S
+where
+    S: Algebra,
+    D: Denoiser<S> + ?Sized,
+    N: Noise<S> + ?Sized,
+{
+    let lam = |k: usize| (nodes.alphas[k] / nodes.sigmas[k]).ln();
+    let mut xg = x.clone();
+    let mut ms: Vec<S> = Vec::new(); // model outputs of the current group
+    for (i, &k) in orders.iter().enumerate() {
+        if k == 1 {
+            xg = x.clone();
+            ms.clear();
+        }
+        ms.push(model.denoise(&x, nodes.alphas[i], nodes.sigmas[i]));
+        let g = i + 1 - k;
+        let (a_t, s_t) = (nodes.alphas[i + 1], nodes.sigmas[i + 1]);
+        let h = lam(i + 1) - lam(g);
+        let e = (-h).exp_m1();
+        let (m_g, m_i) = (&ms[0], &ms[ms.len() - 1]);
+        let r0 = (lam(i) - lam(g)) / h;
+        x = match k {
+            1 => S::lin(&[(s_t / nodes.sigmas[g], &xg), (-a_t * e, m_g)]),
+            2 => S::lin(&[
+                (s_t / nodes.sigmas[g], &xg),
+                (-a_t * e * (1.0 - 0.5 / r0), m_g),
+                (-a_t * e * 0.5 / r0, m_i),
+            ]),
+            _ => {
+                let c = a_t * (e / h + 1.0) / r0;
+                S::lin(&[(s_t / nodes.sigmas[g], &xg), (-a_t * e - c, m_g), (c, m_i)])
+            }
+        };
+        let mut live: Vec<&mut S> = std::iter::once(&mut x)
+            .chain(std::iter::once(&mut xg))
+            .chain(ms.iter_mut())
+            .collect();
+        noise.rebase(&mut live);
+    }
+    x
+}
+
 /// A schedule given by explicit nodes: time k (an integer) has (α_k, σ_k). Only node-based samplers
 /// (DDPM, DDIM, Euler in σ̄, DPM-Solver) may run on it: its derivatives are NaN.
 #[derive(Clone, Debug)]
@@ -207,6 +298,11 @@ pub enum Scheduler {
     },
     /// `DPMSolverMultistepScheduler` with `algorithm_type` dpmsolver (noise prediction, order ≤ 2), same grid.
     DpmSolver { order: usize, final_sigma_min: bool },
+    /// `DPMSolverSinglestepScheduler` (dpmsolver++, midpoint), same grid: the steps are grouped by the
+    /// library's order list ([1, 2, …] or [1, 2, 3, …], lower order at the end, order 1 into σ̄ = 0); a group
+    /// of order k restarts from its first node with the model outputs at the k grid nodes it crossed
+    /// (DPM-Solver++(2S)/(3S) with intermediate points on the grid).
+    DpmSolverSinglestep { order: usize, final_sigma_min: bool },
 }
 
 /// A full practitioner configuration.
@@ -231,6 +327,8 @@ pub struct Plan {
     pub init_std: f64,
     /// The timestep of each step's model call.
     pub model_timesteps: Vec<f64>,
+    /// DPM-Solver++ singlestep: the order of every step (then `steps` only gives the nodes).
+    pub singlestep_orders: Option<Vec<usize>>,
 }
 
 impl Config {
@@ -265,6 +363,7 @@ impl Config {
                     init_noise_sigma: 1.0,
                     init_std: 1.0,
                     model_timesteps: ts,
+                    singlestep_orders: None,
                 })
             }
             Scheduler::Ddim {
@@ -303,6 +402,7 @@ impl Config {
                     init_noise_sigma: 1.0,
                     init_std: 1.0,
                     model_timesteps: ts,
+                    singlestep_orders: None,
                 })
             }
             Scheduler::DpmSolverPp {
@@ -311,6 +411,10 @@ impl Config {
                 ..
             }
             | Scheduler::DpmSolver {
+                order,
+                final_sigma_min,
+            }
+            | Scheduler::DpmSolverSinglestep {
                 order,
                 final_sigma_min,
             } => {
@@ -336,6 +440,13 @@ impl Config {
                             },
                             karras,
                         )
+                    }
+                    Scheduler::DpmSolverSinglestep { .. } => {
+                        ensure!(
+                            (1..=3).contains(&order),
+                            "dpm-solver++ singlestep orders 1–3"
+                        );
+                        (Sampler::DpmSolverPp1, false)
                     }
                     _ => {
                         ensure!(
@@ -399,12 +510,19 @@ impl Config {
                     }
                     steps.push((sampler, k, k + 1, o - 1));
                 }
+                let singlestep_orders = match self.scheduler {
+                    Scheduler::DpmSolverSinglestep { .. } => {
+                        Some(singlestep_order_list(n, order, !final_sigma_min))
+                    }
+                    _ => None,
+                };
                 Ok(Plan {
                     nodes,
                     steps,
                     init_noise_sigma: 1.0,
                     init_std: 1.0,
                     model_timesteps: ts,
+                    singlestep_orders,
                 })
             }
             Scheduler::Euler { .. } | Scheduler::EulerAncestral | Scheduler::Heun => {
@@ -455,6 +573,7 @@ impl Config {
                     init_noise_sigma: init,
                     init_std,
                     model_timesteps: ts,
+                    singlestep_orders: None,
                 })
             }
         }
@@ -470,6 +589,9 @@ impl Plan {
         D: Denoiser<S> + ?Sized,
         N: Noise<S> + ?Sized,
     {
+        if let Some(orders) = &self.singlestep_orders {
+            return run_singlestep(&self.nodes, orders, x, model, noise);
+        }
         let mut hist: History<S> = Vec::new();
         for (sampler, s, e, history) in &self.steps {
             let mut h: History<S> = hist[hist.len().saturating_sub(*history)..].to_vec();

@@ -105,6 +105,16 @@ pub fn config_of(row: &BTreeMap<String, String>) -> Option<Config> {
         "EulerDiscreteScheduler" => Scheduler::Euler { final_sigma_min },
         "EulerAncestralDiscreteScheduler" => Scheduler::EulerAncestral,
         "HeunDiscreteScheduler" => Scheduler::Heun,
+        "DPMSolverSinglestepScheduler"
+            if row
+                .get("algorithm_type")
+                .is_none_or(|a| a == "dpmsolver++" || a.is_empty()) =>
+        {
+            Scheduler::DpmSolverSinglestep {
+                order: row["solver_order"].parse().ok()?,
+                final_sigma_min,
+            }
+        }
         "DPMSolverMultistepScheduler" => {
             let order = row["solver_order"].parse().ok()?;
             let karras = row.get("use_karras_sigmas").is_some_and(|v| v == "true");
