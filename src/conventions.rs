@@ -303,6 +303,8 @@ pub enum Scheduler {
     /// of order k restarts from its first node with the model outputs at the k grid nodes it crossed
     /// (DPM-Solver++(2S)/(3S) with intermediate points on the grid).
     DpmSolverSinglestep { order: usize, final_sigma_min: bool },
+    /// `DEISMultistepScheduler` (log-ρ DEIS, `Sampler::Deis`), same grid, always landing at σ̄_min.
+    Deis { order: usize, final_sigma_min: bool },
 }
 
 /// A full practitioner configuration.
@@ -417,6 +419,10 @@ impl Config {
             | Scheduler::DpmSolverSinglestep {
                 order,
                 final_sigma_min,
+            }
+            | Scheduler::Deis {
+                order,
+                final_sigma_min,
             } => {
                 ensure!(
                     self.spacing == Spacing::Linspace,
@@ -440,6 +446,10 @@ impl Config {
                             },
                             karras,
                         )
+                    }
+                    Scheduler::Deis { .. } => {
+                        ensure!((1..=3).contains(&order), "DEIS orders 1–3");
+                        (Sampler::Deis { order }, false)
                     }
                     Scheduler::DpmSolverSinglestep { .. } => {
                         ensure!(

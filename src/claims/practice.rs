@@ -115,6 +115,10 @@ pub fn config_of(row: &BTreeMap<String, String>) -> Option<Config> {
                 final_sigma_min,
             }
         }
+        "DEISMultistepScheduler" => Scheduler::Deis {
+            order: row["solver_order"].parse().ok()?,
+            final_sigma_min: true,
+        },
         "DPMSolverMultistepScheduler" => {
             let order = row["solver_order"].parse().ok()?;
             let karras = row.get("use_karras_sigmas").is_some_and(|v| v == "true");
