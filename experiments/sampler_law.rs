@@ -34,6 +34,10 @@ enum SamplerName {
     /// SDE-DPM-Solver++ (multistep, order 1–2).
     #[value(name = "sde-dpm-solver++")]
     SdeDpmSolverPp,
+    /// DEIS (log ρ, multistep), order by --order.
+    Deis,
+    /// UniPC (bh2, data prediction) with diffusers' conventions, order by --order (DDPM tables).
+    Unipc,
     /// EDM Euler in σ̄ (Karras et al. 2022) (continuous schedules).
     EdmEuler,
     /// EDM Heun in σ̄ (continuous schedules).
@@ -167,11 +171,13 @@ fn run() -> Result<()> {
             SamplerName::Euler => Scheduler::Euler { final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
             SamplerName::EulerAncestral => Scheduler::EulerAncestral,
             SamplerName::Heun => Scheduler::Heun,
+            SamplerName::Deis => Scheduler::Deis { order: args.order, final_sigma_min: true },
+            SamplerName::Unipc => Scheduler::UniPc { order: args.order, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
             SamplerName::DpmSolverPp if args.singlestep => Scheduler::DpmSolverSinglestep { order: args.order, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
             SamplerName::DpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 0.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin), karras: args.karras },
             SamplerName::SdeDpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 1.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin), karras: args.karras },
             SamplerName::DpmSolver => Scheduler::DpmSolver { order: args.order, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
-            other => bail!("sampler {other:?} is not available with the diffusers conventions of {} yet (ddpm, ddim, euler, euler-ancestral, heun, dpm-solver, dpm-solver++, sde-dpm-solver++ are)", args.schedule),
+            other => bail!("sampler {other:?} is not available with the diffusers conventions of {} yet (ddpm, ddim, euler, euler-ancestral, heun, dpm-solver, dpm-solver++, sde-dpm-solver++, deis, unipc are)", args.schedule),
         };
         let default_spacing = match scheduler {
             Scheduler::Ddpm { .. } | Scheduler::Ddim { .. } => Spacing::Leading,
@@ -204,6 +210,7 @@ fn run() -> Result<()> {
             (SamplerName::DpmSolverPp, 3) => Sampler::DpmSolverPp3M { corrected: false },
             (SamplerName::SdeDpmSolverPp, 1) => Sampler::ExpIntegrator { noise_level: 1.0 },
             (SamplerName::SdeDpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 1.0 },
+            (SamplerName::Deis, k) if (1..=3).contains(&k) => Sampler::Deis { order: k },
             (SamplerName::EdmEuler, _) => Sampler::EdmEuler,
             (SamplerName::EdmHeun, _) => Sampler::EdmHeun,
             (SamplerName::Em, _) => Sampler::EulerMaruyama { noise_level: 1.0 },

@@ -211,6 +211,130 @@ where
     x
 }
 
+/// The UniPC (B(h) = e^{−h} − 1, data prediction) coefficients of Zhao et al. 2023 as diffusers computes
+/// them: for ratios `rks` (r_k = (λ_{s_k} − λ_{s_0})/h, then 1), rows R_i = rks^{i−1} and b_i =
+/// h φ_{i+1}(h)·i!/B(h), i = 1..order (h φ_k by the recursion φ_{k+1} = φ_k/(−h) − 1/k!).
+fn unipc_system(
+    rks: &[f64],
+    h: f64,
+    order: usize,
+) -> (nalgebra::DMatrix<f64>, nalgebra::DVector<f64>, f64, f64) {
+    let hh = -h;
+    let h_phi_1 = hh.exp_m1();
+    let mut h_phi_k = h_phi_1 / hh - 1.0;
+    let b_h = hh.exp_m1();
+    let mut factorial = 1.0;
+    let r = nalgebra::DMatrix::from_fn(order, rks.len(), |i, k| rks[k].powi(i as i32));
+    let mut b = nalgebra::DVector::zeros(order);
+    for i in 1..=order {
+        b[i - 1] = h_phi_k * factorial / b_h;
+        factorial *= (i + 1) as f64;
+        h_phi_k = h_phi_k / hh - 1.0 / factorial;
+    }
+    (r, b, h_phi_1, b_h)
+}
+
+fn solve_small(r: &nalgebra::DMatrix<f64>, b: &nalgebra::DVector<f64>) -> nalgebra::DVector<f64> {
+    r.clone()
+        .lu()
+        .solve(b)
+        .expect("UniPC: singular coefficient system")
+}
+
+/// UniPC as `UniPCMultistepScheduler` runs it (bh2, predict_x0, corrector on every step after the first,
+/// `lower_order_final`): at node i the model output m_i (x̂₀ of the uncorrected state) first corrects the
+/// state (UniC of the previous order, from the previous state), then the predictor UniP of order
+/// min(order, N − i, i + 1) steps to node i + 1.
+fn run_unipc<S, D, N>(nodes: &NodeSchedule, order: usize, mut x: S, model: &D, noise: &mut N) -> S
+where
+    S: Algebra,
+    D: Denoiser<S> + ?Sized,
+    N: Noise<S> + ?Sized,
+{
+    let lam = |k: usize| (nodes.alphas[k] / nodes.sigmas[k]).ln();
+    let n = nodes.alphas.len() - 1;
+    let mut ms: Vec<S> = Vec::new(); // model outputs m_0..m_{i−1}, newest last (at most `order`)
+    let mut last: Option<S> = None;
+    let mut prev_order = 1;
+    for i in 0..n {
+        let m_i = model.denoise(&x, nodes.alphas[i], nodes.sigmas[i]);
+        if let Some(x_last) = &last {
+            // UniC from node i − 1 to node i with the new output m_i.
+            let (s0, t) = (i - 1, i);
+            let h = lam(t) - lam(s0);
+            let m0 = &ms[ms.len() - 1];
+            let rks: Vec<f64> = (1..prev_order)
+                .map(|k| (lam(i - 1 - k) - lam(s0)) / h)
+                .chain([1.0])
+                .collect();
+            let (r, b, h_phi_1, b_h) = unipc_system(&rks, h, prev_order);
+            let rhos: Vec<f64> = if prev_order == 1 {
+                vec![0.5]
+            } else {
+                solve_small(&r, &b).iter().copied().collect()
+            };
+            let (a_t, s_t) = (nodes.alphas[t], nodes.sigmas[t]);
+            let mut terms: Vec<(f64, &S)> =
+                vec![(s_t / nodes.sigmas[s0], x_last), (-a_t * h_phi_1, m0)];
+            let mut c_m0 = 0.0;
+            for k in 1..prev_order {
+                let mk = &ms[ms.len() - 1 - k];
+                let c = -a_t * b_h * rhos[k - 1] / rks[k - 1];
+                terms.push((c, mk));
+                c_m0 -= c;
+            }
+            let c_t = -a_t * b_h * rhos[prev_order - 1];
+            terms.push((c_t, &m_i));
+            c_m0 -= c_t;
+            terms[1].0 += c_m0;
+            x = S::lin(&terms);
+        }
+        ms.push(m_i);
+        if ms.len() > order {
+            ms.remove(0);
+        }
+        let this_order = order.min(n - i).min(i + 1);
+        // UniP from node i to node i + 1.
+        let (s0, t) = (i, i + 1);
+        let h = lam(t) - lam(s0);
+        let (a_t, s_t) = (nodes.alphas[t], nodes.sigmas[t]);
+        let m0 = &ms[ms.len() - 1];
+        let rks: Vec<f64> = (1..this_order)
+            .map(|k| (lam(i - k) - lam(s0)) / h)
+            .chain([1.0])
+            .collect();
+        let (r, b, h_phi_1, b_h) = unipc_system(&rks, h, this_order);
+        let mut terms: Vec<(f64, &S)> = vec![(s_t / nodes.sigmas[s0], &x), (-a_t * h_phi_1, m0)];
+        if this_order >= 2 {
+            let rhos: Vec<f64> = if this_order == 2 {
+                vec![0.5]
+            } else {
+                let k = this_order - 1;
+                let rr = r.view((0, 0), (k, k)).into_owned();
+                let bb = b.rows(0, k).into_owned();
+                solve_small(&rr, &bb).iter().copied().collect()
+            };
+            let mut c_m0 = 0.0;
+            for k in 1..this_order {
+                let c = -a_t * b_h * rhos[k - 1] / rks[k - 1];
+                terms.push((c, &ms[ms.len() - 1 - k]));
+                c_m0 -= c;
+            }
+            terms[1].0 += c_m0;
+        }
+        let next = S::lin(&terms);
+        last = Some(x);
+        x = next;
+        prev_order = this_order;
+        let mut live: Vec<&mut S> = std::iter::once(&mut x)
+            .chain(last.iter_mut())
+            .chain(ms.iter_mut())
+            .collect();
+        noise.rebase(&mut live);
+    }
+    x
+}
+
 /// A schedule given by explicit nodes: time k (an integer) has (α_k, σ_k). Only node-based samplers
 /// (DDPM, DDIM, Euler in σ̄, DPM-Solver) may run on it: its derivatives are NaN.
 #[derive(Clone, Debug)]
@@ -303,6 +427,9 @@ pub enum Scheduler {
     /// of order k restarts from its first node with the model outputs at the k grid nodes it crossed
     /// (DPM-Solver++(2S)/(3S) with intermediate points on the grid).
     DpmSolverSinglestep { order: usize, final_sigma_min: bool },
+    /// `UniPCMultistepScheduler` (UniP predictor + UniC corrector, B(h) = e^{−h} − 1 "bh2", data
+    /// prediction), same grid; `lower_order_final`.
+    UniPc { order: usize, final_sigma_min: bool },
     /// `DEISMultistepScheduler` (log-ρ DEIS, `Sampler::Deis`), same grid, always landing at σ̄_min.
     Deis { order: usize, final_sigma_min: bool },
 }
@@ -331,6 +458,8 @@ pub struct Plan {
     pub model_timesteps: Vec<f64>,
     /// DPM-Solver++ singlestep: the order of every step (then `steps` only gives the nodes).
     pub singlestep_orders: Option<Vec<usize>>,
+    /// UniPC of this order (then `steps` only gives the nodes).
+    pub unipc_order: Option<usize>,
 }
 
 impl Config {
@@ -366,6 +495,7 @@ impl Config {
                     init_std: 1.0,
                     model_timesteps: ts,
                     singlestep_orders: None,
+                    unipc_order: None,
                 })
             }
             Scheduler::Ddim {
@@ -405,6 +535,7 @@ impl Config {
                     init_std: 1.0,
                     model_timesteps: ts,
                     singlestep_orders: None,
+                    unipc_order: None,
                 })
             }
             Scheduler::DpmSolverPp {
@@ -421,6 +552,10 @@ impl Config {
                 final_sigma_min,
             }
             | Scheduler::Deis {
+                order,
+                final_sigma_min,
+            }
+            | Scheduler::UniPc {
                 order,
                 final_sigma_min,
             } => {
@@ -446,6 +581,10 @@ impl Config {
                             },
                             karras,
                         )
+                    }
+                    Scheduler::UniPc { .. } => {
+                        ensure!((1..=3).contains(&order), "UniPC orders 1–3");
+                        (Sampler::DpmSolverPp1, false)
                     }
                     Scheduler::Deis { .. } => {
                         ensure!((1..=3).contains(&order), "DEIS orders 1–3");
@@ -526,6 +665,10 @@ impl Config {
                     }
                     _ => None,
                 };
+                let unipc_order = match self.scheduler {
+                    Scheduler::UniPc { .. } => Some(order),
+                    _ => None,
+                };
                 Ok(Plan {
                     nodes,
                     steps,
@@ -533,6 +676,7 @@ impl Config {
                     init_std: 1.0,
                     model_timesteps: ts,
                     singlestep_orders,
+                    unipc_order,
                 })
             }
             Scheduler::Euler { .. } | Scheduler::EulerAncestral | Scheduler::Heun => {
@@ -584,6 +728,7 @@ impl Config {
                     init_std,
                     model_timesteps: ts,
                     singlestep_orders: None,
+                    unipc_order: None,
                 })
             }
         }
@@ -601,6 +746,9 @@ impl Plan {
     {
         if let Some(orders) = &self.singlestep_orders {
             return run_singlestep(&self.nodes, orders, x, model, noise);
+        }
+        if let Some(order) = self.unipc_order {
+            return run_unipc(&self.nodes, order, x, model, noise);
         }
         let mut hist: History<S> = Vec::new();
         for (sampler, s, e, history) in &self.steps {

@@ -115,6 +115,12 @@ pub fn config_of(row: &BTreeMap<String, String>) -> Option<Config> {
                 final_sigma_min,
             }
         }
+        "UniPCMultistepScheduler" if row.get("solver_type").is_none_or(|v| v == "bh2") => {
+            Scheduler::UniPc {
+                order: row["solver_order"].parse().ok()?,
+                final_sigma_min,
+            }
+        }
         "DEISMultistepScheduler" => Scheduler::Deis {
             order: row["solver_order"].parse().ok()?,
             final_sigma_min: true,
