@@ -74,7 +74,7 @@ fn exact_laws_match_diffusers_float64() {
         skipped.join(", ")
     );
     assert!(
-        checked.len() >= 20,
+        checked.len() == 48,
         "too few configurations checked: {checked:?}"
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
