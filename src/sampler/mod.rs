@@ -345,6 +345,22 @@ impl Sampler {
             }
             Sampler::DpmSolver2 => return higher::dpm_solver_2(schedule, s, t, x, model),
             Sampler::DpmSolver3 => return higher::dpm_solver_3(schedule, s, t, x, model),
+            // The x̂₀-frozen exponential integrator is the first-order step of SDE-DPM-Solver++ (one formula,
+            // in `higher::dpm_solver_pp_multistep`, taken with no history).
+            Sampler::ExpIntegrator { noise_level } => {
+                return higher::dpm_solver_pp_multistep(
+                    2,
+                    1.0,
+                    noise_level,
+                    schedule,
+                    s,
+                    t,
+                    x,
+                    &mut Vec::new(),
+                    model,
+                    noise,
+                )
+            }
             Sampler::DpmSolverPp2M { noise_level } => {
                 return higher::dpm_solver_pp_multistep(
                     2,
@@ -405,6 +421,7 @@ impl Sampler {
             | Sampler::DpmSolverPp2M { .. }
             | Sampler::DpmSolverPp3M { .. }
             | Sampler::DpmSolver2M
+            | Sampler::ExpIntegrator { .. }
             | Sampler::Deis { .. } => unreachable!("handled above"),
             Sampler::DdpmBetaDt => {
                 let beta = schedule.g2(s) * (s - t);
@@ -412,23 +429,6 @@ impl Sampler {
                 let sc = 1.0 / (1.0 - beta).sqrt();
                 let z = noise.standard_normal(x);
                 S::lin(&[(sc, x), (sc * beta, &score), (beta.sqrt(), &z)])
-            }
-            Sampler::ExpIntegrator { noise_level } => {
-                let h = (alpha_t / sigma_t).ln() - (alpha_s / sigma_s).ln();
-                let decay = (-(1.0 + noise_level) * h).exp();
-                let mean = S::lin(&[
-                    (alpha_t / alpha_s * decay, x),
-                    (-alpha_t * (-(1.0 + noise_level) * h).exp_m1(), &x0),
-                ]);
-                if noise_level == 0.0 {
-                    mean
-                } else {
-                    let z = noise.standard_normal(x);
-                    S::lin(&[
-                        (1.0, &mean),
-                        (sigma_t * (-(-2.0 * noise_level * h).exp_m1()).sqrt(), &z),
-                    ])
-                }
             }
             Sampler::ExpIntegratorScore { noise_level } => {
                 let integral = crate::quadrature::gauss_legendre(
