@@ -1,6 +1,6 @@
 //! The command line shared by `reproduce` and the per-family binaries.
 
-use crate::claims::{registry, Claim, Evidence, Scale, Verdict};
+use crate::claims::{registry, Claim, Scale, Verdict};
 use crate::report::{write_all, Outcome};
 use anyhow::{bail, Result};
 use clap::Parser;
@@ -65,15 +65,7 @@ pub fn run_claims(
             .par_iter()
             .map(|c| {
                 let start = Instant::now();
-                let evidence = c.run(scale, seed).unwrap_or_else(|e| Evidence {
-                    verdict: Verdict::Fail,
-                    measured: f64::INFINITY,
-                    expected: 0.0,
-                    tolerance: 0.0,
-                    detail: format!("check failed to run: {e:#}"),
-                    tables: Vec::new(),
-                    figures: Vec::new(),
-                });
+                let evidence = c.run_caught(scale, seed);
                 bar.inc(1);
                 bar.set_message(c.id);
                 Outcome {
@@ -148,12 +140,11 @@ pub fn main_for(family: Option<&str>) -> Result<i32> {
             crate::report::write_atomic(&args.out.join(rel), &bytes)?;
         }
     }
-    let mut failed = 0;
+    let (mut failed, mut skipped) = (0, 0);
     for o in &outcomes {
         let e = &o.evidence;
-        if e.verdict == Verdict::Fail {
-            failed += 1;
-        }
+        failed += usize::from(e.verdict == Verdict::Fail);
+        skipped += usize::from(e.verdict == Verdict::Skipped);
         println!(
             "{:<18} {:<12} {:<18} measured {:>12.4e}  expected {:>12.4e}  tol {:>9.2e}  {:.2}s  {}",
             e.verdict.name(),
@@ -167,10 +158,11 @@ pub fn main_for(family: Option<&str>) -> Result<i32> {
         );
     }
     println!(
-        "{} claims in {:.1}s, {} FAIL; evidence in {}",
+        "{} claims in {:.1}s, {} FAIL, {} SKIPPED; evidence in {}",
         outcomes.len(),
         start.elapsed().as_secs_f64(),
         failed,
+        skipped,
         args.out.display()
     );
     Ok(if failed > 0 { 1 } else { 0 })

@@ -111,6 +111,72 @@ pub fn w2_empirical_1d(x: &[f64], y: &[f64]) -> Result<f64> {
     Ok(acc.sqrt())
 }
 
+/// Sliced W2 between a sample `x` and a reference law given, for each direction θ_j, by quantiles of
+/// its projection ⟨θ_j, ·⟩ (exact ones, or another sample's): √(mean_j W2²(⟨θ_j, x⟩, q_j)), each term by
+/// [`w2_empirical_1d`].
+pub fn sliced_w2(
+    x: &[DVector<f64>],
+    directions: &[DVector<f64>],
+    quantiles: &[Vec<f64>],
+) -> Result<f64> {
+    ensure!(
+        directions.len() == quantiles.len() && !directions.is_empty(),
+        "sliced W2: {} directions but {} quantile sets",
+        directions.len(),
+        quantiles.len()
+    );
+    let mut acc = 0.0;
+    for (th, q) in directions.iter().zip(quantiles) {
+        let px: Vec<f64> = x.iter().map(|v| v.dot(th)).collect();
+        acc += w2_empirical_1d(&px, q)?.powi(2);
+    }
+    Ok((acc / directions.len() as f64).sqrt())
+}
+
+/// Principal square root of an SPD matrix by the Denman–Beavers iteration (Y → A^{1/2}, Z → A^{−1/2}),
+/// independent of any eigendecomposition. Returns (A^{1/2}, A^{−1/2}).
+pub fn sqrtm_denman_beavers(a: &DMatrix<f64>) -> Result<(DMatrix<f64>, DMatrix<f64>)> {
+    let n = a.nrows();
+    let mut y = a.clone();
+    let mut z = DMatrix::<f64>::identity(n, n);
+    for _ in 0..100 {
+        let yi = y
+            .clone()
+            .try_inverse()
+            .ok_or_else(|| anyhow::anyhow!("Denman–Beavers: singular iterate"))?;
+        let zi = z
+            .clone()
+            .try_inverse()
+            .ok_or_else(|| anyhow::anyhow!("Denman–Beavers: singular iterate"))?;
+        let y1 = (&y + zi) * 0.5;
+        let z1 = (&z + yi) * 0.5;
+        let change = (&y1 - &y).norm() / y1.norm();
+        y = y1;
+        z = z1;
+        if change < 1e-15 {
+            break;
+        }
+    }
+    Ok((y, z))
+}
+
+/// Bures W2 through Denman–Beavers square roots: W2² = ‖m1 − m2‖² + tr A + tr B − 2 tr (A^{1/2} B A^{1/2})^{1/2}.
+pub fn w2_bures_db(
+    m1: &DVector<f64>,
+    a: &DMatrix<f64>,
+    m2: &DVector<f64>,
+    b: &DMatrix<f64>,
+) -> Result<f64> {
+    let (ra, _) = sqrtm_denman_beavers(a)?;
+    let mid = &ra * b * &ra;
+    let (rm, _) = sqrtm_denman_beavers(&(0.5 * (&mid + mid.transpose())))?;
+    Ok(
+        ((m1 - m2).norm_squared() + a.trace() + b.trace() - 2.0 * rm.trace())
+            .max(0.0)
+            .sqrt(),
+    )
+}
+
 /// A mean with its standard error and a two-sided Student-t confidence interval.
 #[derive(Clone, Copy, Debug)]
 pub struct MeanCi {

@@ -1,6 +1,6 @@
 //! Integration tests of `losses` and `models` (issue 5: SM-1…SM-7, PZ-2, PZ-3).
 
-use diffusion_claims::claims::scorematching::random_gaussian;
+use diffusion_claims::fixtures::random_gaussian;
 use diffusion_claims::losses::gaussian::{self as gx, AffineScore};
 use diffusion_claims::losses::{
     dsm_sample, esm_sample, ism_sample, EdmPrecond, NoiseLevel, Target, TimeDistribution,

@@ -2,9 +2,10 @@
 //! Carlo for the multistep/stochastic samplers, evaluation counts, and orders on a smooth problem.
 
 use diffusion_claims::algebra::{Form, FormNoise, Noise, PcgNoise};
-use diffusion_claims::claims::engine::{exact_law, test_gaussian};
 use diffusion_claims::claims::stable_hash;
+use diffusion_claims::fixtures::test_gaussian;
 use diffusion_claims::metrics::{loglog_slope, mean_ci, w2_commuting};
+use diffusion_claims::sampler::exact_law;
 use diffusion_claims::sampler::{
     edm_rho, quadratic_t, uniform_logsnr, uniform_t, Counted, Sampler,
 };

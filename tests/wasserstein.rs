@@ -1,8 +1,9 @@
 //! Tests of the Pierret & Galerne setting (src/pg.rs), the `wasserstein` claims' building blocks, and the
 //! `wasserstein_gaussian` binary end to end.
 
-use diffusion_claims::claims::wasserstein::{half_unit, sqrtm_denman_beavers, w2_bures_db};
+use diffusion_claims::claims::wasserstein::half_unit;
 use diffusion_claims::metrics::w2_gaussian;
+use diffusion_claims::metrics::{sqrtm_denman_beavers, w2_bures_db};
 use diffusion_claims::pg::{self, HeunBudget, Init, PgLaw, PgVp};
 use diffusion_claims::schedule::{Schedule, VpLinear};
 use diffusion_claims::spectrum::{read_vector, Check};

@@ -1,7 +1,7 @@
 //! Claims: one module per family; a claim measures one thing by one route and compares it with what
 //! the theory says by an independent route, leaving [`Evidence`].
 
-use crate::report::{Figure, Table};
+pub use crate::evidence::{Evidence, Verdict};
 use anyhow::Result;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -35,99 +35,6 @@ impl Scale {
             Scale::Quick => quick,
             Scale::Full => full,
         }
-    }
-}
-
-/// The outcome of a claim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// The statement holds within the stated tolerance.
-    Pass,
-    /// The statement as checked does not hold: a bug in the harness or in the mathematics.
-    Fail,
-    /// The source's statement, as stated, is false; the harness shows it (and what is true instead).
-    Refuted,
-}
-
-impl Verdict {
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Pass => "PASS",
-            Verdict::Fail => "FAIL",
-            Verdict::Refuted => "REFUTED-as-stated",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Verdict> {
-        [Verdict::Pass, Verdict::Fail, Verdict::Refuted]
-            .into_iter()
-            .find(|v| v.name() == s)
-    }
-    /// PASS when `ok`, FAIL otherwise.
-    pub fn from_ok(ok: bool) -> Verdict {
-        if ok {
-            Verdict::Pass
-        } else {
-            Verdict::Fail
-        }
-    }
-}
-
-/// What a check leaves behind: a verdict, the headline number against its expectation and tolerance,
-/// and the tables and figures that support it.
-#[derive(Clone, Debug)]
-pub struct Evidence {
-    pub verdict: Verdict,
-    /// The headline measured number (e.g. the largest relative error, a fitted slope).
-    pub measured: f64,
-    /// What the theory says that number should be.
-    pub expected: f64,
-    /// The tolerance the verdict used, from the mathematics (stated in `detail`).
-    pub tolerance: f64,
-    pub detail: String,
-    pub tables: Vec<Table>,
-    pub figures: Vec<Figure>,
-}
-
-impl Evidence {
-    /// Evidence for "measured ≤ tolerance" (an error that should vanish): PASS iff it does.
-    pub fn within(measured: f64, tolerance: f64, detail: impl Into<String>) -> Self {
-        Self {
-            verdict: Verdict::from_ok(measured.is_finite() && measured <= tolerance),
-            measured,
-            expected: 0.0,
-            tolerance,
-            detail: detail.into(),
-            tables: Vec::new(),
-            figures: Vec::new(),
-        }
-    }
-    /// Evidence for "|measured − expected| ≤ tolerance".
-    pub fn close(measured: f64, expected: f64, tolerance: f64, detail: impl Into<String>) -> Self {
-        Self {
-            verdict: Verdict::from_ok((measured - expected).abs() <= tolerance),
-            measured,
-            expected,
-            tolerance,
-            detail: detail.into(),
-            tables: Vec::new(),
-            figures: Vec::new(),
-        }
-    }
-    pub fn table(mut self, t: Table) -> Self {
-        self.tables.push(t);
-        self
-    }
-    pub fn figure(mut self, f: Figure) -> Self {
-        self.figures.push(f);
-        self
-    }
-    /// Downgrade to FAIL (with a reason) when a supporting check fails.
-    pub fn require(mut self, ok: bool, why: &str) -> Self {
-        if !ok && self.verdict == Verdict::Pass {
-            self.verdict = Verdict::Fail;
-            self.detail = format!("{}; FAILED: {why}", self.detail);
-        }
-        self
     }
 }
 
@@ -183,6 +90,23 @@ impl Claim {
             seed,
             id: self.id,
         })
+    }
+
+    /// [`Claim::run`], with an error or a panic inside the check turned into this claim's FAIL (with
+    /// the message), so one broken check does not end the whole run.
+    pub fn run_caught(&self, scale: Scale, seed: u64) -> Evidence {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(scale, seed))) {
+            Ok(Ok(e)) => e,
+            Ok(Err(e)) => Evidence::broken(format!("check failed to run: {e:#}")),
+            Err(payload) => {
+                let msg = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "non-string panic payload".into());
+                Evidence::broken(format!("check panicked: {msg}"))
+            }
+        }
     }
 }
 

@@ -10,8 +10,10 @@ use std::cell::Cell;
 
 mod grid;
 mod higher;
+mod law;
 
 pub use grid::{edm_rho, quadratic_t, uniform_logsnr, uniform_t};
+pub use law::exact_law;
 
 /// Which variance DDPM ancestral sampling injects (CONV-7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

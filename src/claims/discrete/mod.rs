@@ -2,15 +2,17 @@
 //! Euler in (σ̄, x̄) ≡ DPM-Solver-1 ≡ DPM-Solver++1; ≡ plain Euler for affine schedules), DD-4 (DDPM vs
 //! Euler–Maruyama of the reverse SDE), DD-5 (point mass), DD-6 (one ε-model, every η; the η trade-off).
 
-use super::forward::demo_mixture;
-use super::{Claim, Ctx, Evidence};
 use crate::algebra::{Denoiser, Form, FormNoise, PcgNoise};
+use crate::claims::{Claim, Ctx, Evidence};
+use crate::evidence::{Figure, Series, Table};
+use crate::fixtures::demo_mixture;
 use crate::metrics::loglog_slope;
-use crate::report::{Figure, Series, Table};
+use crate::metrics::sliced_w2;
 use crate::sampler::{first_order_roundoff, uniform_t, DdpmVariance, Sampler};
 use crate::schedule::{
     BetaSchedule, CosineVp, Discrete, Edm, RectifiedFlow, Schedule, SubVp, Ve, VpLinear,
 };
+use crate::target::projected_quantiles;
 use crate::target::Gaussian;
 use crate::tol;
 use anyhow::Result;
@@ -632,7 +634,7 @@ fn dd4(ctx: &Ctx) -> Result<Evidence> {
     }
     let gap_fit = loglog_slope(&betas, &gap_vals, tol::LEVEL)?;
     // (iii) exact laws on a Gaussian: W2 and KL vs N.
-    let g = super::engine::test_gaussian();
+    let g = crate::fixtures::test_gaussian();
     let (m_true, v_true) = g.marginal(sch.alpha(1e-3), sch.sigma(1e-3));
     let v_true_m = g.matrix_with_spectrum(&v_true);
     let ns = [10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
@@ -655,7 +657,7 @@ fn dd4(ctx: &Ctx) -> Result<Evidence> {
         let (mut w2s, mut kls) = (Vec::new(), Vec::new());
         for &n in &ns {
             let times = uniform_t(1.0, 1e-3, n as usize)?;
-            let (m, v) = super::engine::exact_law(s, &sch, &times, &g);
+            let (m, v) = crate::sampler::exact_law(s, &sch, &times, &g);
             let w2 = crate::metrics::w2_gaussian(&m, &v, &m_true, &v_true_m)?;
             let kl = crate::metrics::kl_gaussian(&m, &v, &m_true, &v_true_m)?;
             laws.push(vec![
@@ -700,21 +702,6 @@ fn dd4(ctx: &Ctx) -> Result<Evidence> {
     .figure(fig))
 }
 
-/// Sliced W2 between two 2-D samples: √(mean over seeded random directions θ_j of W2²(⟨θ_j, x⟩, ⟨θ_j, y⟩)).
-pub fn sliced_w2(
-    x: &[DVector<f64>],
-    y: &[DVector<f64>],
-    directions: &[DVector<f64>],
-) -> Result<f64> {
-    let mut acc = 0.0;
-    for th in directions {
-        let px: Vec<f64> = x.iter().map(|v| v.dot(th)).collect();
-        let py: Vec<f64> = y.iter().map(|v| v.dot(th)).collect();
-        acc += crate::metrics::w2_empirical_1d(&px, &py)?.powi(2);
-    }
-    Ok((acc / directions.len() as f64).sqrt())
-}
-
 fn dd6(ctx: &Ctx) -> Result<Evidence> {
     let sch = Discrete::new(BetaSchedule::Linear);
     let etas = [0.0, 0.2, 0.5, 1.0];
@@ -728,12 +715,12 @@ fn dd6(ctx: &Ctx) -> Result<Evidence> {
     )
     .loglog();
     // (a) exact W2 on the engine's Gaussian.
-    let g = super::engine::test_gaussian();
+    let g = crate::fixtures::test_gaussian();
     let (m_true, v_true) = g.marginal(sch.alpha(0.0), sch.sigma(0.0));
     let mut w2 = vec![vec![0.0; ns.len()]; etas.len()];
     for (i, &eta) in etas.iter().enumerate() {
         for (j, &n) in ns.iter().enumerate() {
-            let (m, v) = super::engine::exact_law(Sampler::Ddim { eta }, &sch, &skip_grid(n), &g);
+            let (m, v) = crate::sampler::exact_law(Sampler::Ddim { eta }, &sch, &skip_grid(n), &g);
             w2[i][j] =
                 crate::metrics::w2_gaussian(&m, &v, &m_true, &g.matrix_with_spectrum(&v_true))?;
             table.push(vec![
@@ -773,20 +760,12 @@ fn dd6(ctx: &Ctx) -> Result<Evidence> {
         .collect();
     let mut rng = ctx.rng("reference");
     let (a0, s0) = (sch.alpha(0.0), sch.sigma(0.0));
-    // The reference: exact quantiles of each projection, one "point" per direction, packed so that
-    // sliced_w2 pairs direction j with its own quantiles.
+    // The reference: exact quantiles of each projection of p_0.
     let quantiles: Vec<Vec<f64>> = dirs
         .iter()
         .map(|th| projected_quantiles(&mix, a0, s0, th, n))
         .collect();
-    let sliced_exact = |x: &[DVector<f64>]| -> Result<f64> {
-        let mut acc = 0.0;
-        for (th, q) in dirs.iter().zip(&quantiles) {
-            let px: Vec<f64> = x.iter().map(|v| v.dot(th)).collect();
-            acc += crate::metrics::w2_empirical_1d(&px, q)?.powi(2);
-        }
-        Ok((acc / dirs.len() as f64).sqrt())
-    };
+    let sliced_exact = |x: &[DVector<f64>]| sliced_w2(x, &dirs, &quantiles);
     let exact_sample = |rng: &mut rand_pcg::Pcg64, a: f64, s: f64| {
         mix.sample(rng) * a + DVector::from_fn(2, |_, _| StandardNormal.sample(rng)) * s
     };
@@ -846,45 +825,4 @@ fn dd6(ctx: &Ctx) -> Result<Evidence> {
     .table(table)
     .figure(fig)
     .figure(fig_b))
-}
-
-/// Exact quantiles (i + ½)/n, i < n, of the projection ⟨θ, x⟩ of the mixture's p_t (a 1-D mixture), by
-/// bisection on its CDF: a noise-free reference for the sliced W2 of DD-6.
-fn projected_quantiles(
-    mix: &crate::target::Mixture,
-    alpha: f64,
-    sigma: f64,
-    th: &DVector<f64>,
-    n: usize,
-) -> Vec<f64> {
-    use statrs::distribution::{ContinuousCDF, Normal};
-    let comps: Vec<(f64, Normal)> = mix
-        .weights
-        .iter()
-        .zip(&mix.means)
-        .zip(&mix.covs)
-        .map(|((w, m), c)| {
-            let var = alpha * alpha * th.dot(&(c * th)) + sigma * sigma;
-            (
-                *w,
-                Normal::new(alpha * m.dot(th), var.sqrt()).expect("valid normal"),
-            )
-        })
-        .collect();
-    let cdf = |x: f64| comps.iter().map(|(w, d)| w * d.cdf(x)).sum::<f64>();
-    (0..n)
-        .map(|i| {
-            let u = (i as f64 + 0.5) / n as f64;
-            let (mut lo, mut hi) = (-50.0, 50.0);
-            for _ in 0..60 {
-                let mid = 0.5 * (lo + hi);
-                if cdf(mid) < u {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            0.5 * (lo + hi)
-        })
-        .collect()
 }

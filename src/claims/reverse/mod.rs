@@ -4,11 +4,11 @@
 //! The reverse-noise family, in reverse time τ = T − t (CONV-8):
 //! dY = −[f Y − ((1+λ)/2) g² ∇log p_t(Y)] dτ + √λ g dW, λ = `noise_level`.
 
-use super::solvers::ho_mixture;
-use super::{Claim, Ctx, Evidence, Verdict};
 use crate::algebra::{Form, FormNoise, PcgNoise};
+use crate::claims::{Claim, Ctx, Evidence, Verdict};
+use crate::evidence::{Figure, Series, Table};
+use crate::fixtures::ho_mixture;
 use crate::metrics::{loglog_slope, mean_ci, w2_commuting};
-use crate::report::{Figure, Series, Table};
 use crate::sampler::{uniform_logsnr, uniform_t, Sampler};
 use crate::schedule::{Brownian, Schedule, VpLinear};
 use crate::target::{Gaussian, Mixture};
@@ -145,7 +145,7 @@ fn gmm_marginal_check(
                 let x0 = mix.sample(&mut rng);
                 let z: f64 = StandardNormal.sample(&mut rng);
                 let x = x0 * sch.alpha(t_max) + DVector::from_element(1, z * sch.sigma(t_max));
-                let seed = super::stable_hash(
+                let seed = crate::claims::stable_hash(
                     ctx.seed,
                     &[ctx.id, &sampler.label(), &mult.to_string(), &p.to_string()],
                 );
@@ -306,7 +306,7 @@ fn rv2(ctx: &Ctx) -> Result<Evidence> {
     let levels = [0.0, 0.25, 0.5, 1.0, 2.0, 5.0];
     // (a) Fokker–Planck residual, analytic, on the 2-D demo mixture: R/p = ∂_t log p + f(d + x·s)
     //     − ((1+λ)/2) g²(tr H + |s|²) + (λ/2) g²(tr H + |s|²), relative to the largest term.
-    let mix = super::forward::demo_mixture();
+    let mix = crate::fixtures::demo_mixture();
     let mut fp_worst: f64 = 0.0;
     let mut fp = Table::new(
         "fokker-planck",

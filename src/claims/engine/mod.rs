@@ -1,8 +1,10 @@
 //! ENGINE-1: the exact-law engine checks itself against Monte Carlo and against direct closed forms.
 
-use super::{Claim, Ctx, Evidence};
-use crate::algebra::{Form, FormNoise, PcgNoise};
-use crate::report::{Figure, Series, Table};
+use crate::algebra::PcgNoise;
+use crate::claims::{Claim, Ctx, Evidence};
+use crate::evidence::{Figure, Series, Table};
+use crate::fixtures::test_gaussian;
+use crate::sampler::exact_law;
 use crate::sampler::{uniform_t, DdpmVariance, Sampler};
 use crate::schedule::{Schedule, VpLinear};
 use crate::target::Gaussian;
@@ -19,30 +21,6 @@ pub fn claims() -> Vec<Claim> {
         statement: "For every sampler, on a Gaussian with non-diagonal Σ and μ ≠ 0, the exact law computed by running the sampler on affine forms matches Monte Carlo moments (full-matrix mixture oracle) within 4 standard errors, and matches the direct matrix closed form of one step.",
         check: engine1,
     }]
-}
-
-/// The test Gaussian: d = 3, μ ≠ 0, Σ with off-diagonal entries and a wide spectrum.
-pub fn test_gaussian() -> Gaussian {
-    let cov = DMatrix::from_row_slice(3, 3, &[1.0, 0.5, -0.2, 0.5, 0.8, 0.1, -0.2, 0.1, 0.25]);
-    Gaussian::from_covariance(DVector::from_vec(vec![0.5, -1.0, 1.5]), cov)
-        .expect("valid test Gaussian")
-}
-
-/// The exact law of `sampler` on `target` from p_T: (mean, covariance) in the original basis.
-pub fn exact_law(
-    sampler: Sampler,
-    sch: &dyn Schedule,
-    times: &[f64],
-    target: &Gaussian,
-) -> (DVector<f64>, DMatrix<f64>) {
-    let (a, s) = (sch.alpha(times[0]), sch.sigma(times[0]));
-    let x = Form::marginal(target, a, s);
-    let out = sampler.run(sch, times, x, target, &mut FormNoise::after(1));
-    let mean = target.from_eigen_coords(&DVector::from_vec(out.c.clone()));
-    (
-        mean,
-        target.matrix_with_spectrum(&DVector::from_vec(out.variance())),
-    )
 }
 
 /// One step of `sampler` from s to t written directly with d×d matrices (no forms, no eigenbasis):

@@ -1,7 +1,8 @@
 //! Forward-process identities: schedules (CONV-1 / FW-1), parameterisations (PZ-1), Tweedie (FW-6).
 
-use super::{Claim, Ctx, Evidence};
-use crate::report::{Figure, Series, Table};
+use crate::claims::{Claim, Ctx, Evidence};
+use crate::evidence::{Figure, Series, Table};
+use crate::fixtures::demo_mixture;
 use crate::schedule::{all_continuous, Schedule};
 use crate::target::Mixture;
 use crate::tol;
@@ -178,22 +179,6 @@ fn conv1(ctx: &Ctx) -> Result<Evidence> {
     )
     .table(table)
     .figure(fig))
-}
-
-/// The 2-D three-mode mixture of PDM's four_predictions figure, with full non-aligned covariances.
-pub fn demo_mixture() -> Mixture {
-    let m = |a: f64, b: f64| DVector::from_vec(vec![a, b]);
-    let c = |a: f64, b: f64, r: f64| DMatrix::from_row_slice(2, 2, &[a, r, r, b]);
-    Mixture::new(
-        vec![0.35, 0.35, 0.30],
-        vec![m(-2.2, 1.8), m(2.2, 0.8), m(0.0, -2.4)],
-        vec![
-            c(0.30, 0.10, 0.12),
-            c(0.05, 0.40, -0.08),
-            c(0.20, 0.20, 0.0),
-        ],
-    )
-    .expect("valid demo mixture")
 }
 
 /// Points x ~ p_t: α x₀ + σ ε.

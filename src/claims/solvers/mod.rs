@@ -4,14 +4,16 @@
 //! (0.1, 20), from t = 1 to t = 10⁻³, error = mean |x_N − x_ref| over 5 starting points, reference RK4 in λ
 //! with 2·10⁴ steps.
 
-use super::forward::demo_mixture;
-use super::{Claim, Ctx, Evidence, Verdict};
 use crate::algebra::{Denoiser, Form, FormNoise, PcgNoise};
+use crate::claims::{Claim, Ctx, Evidence, Verdict};
+use crate::evidence::{Figure, Series, Table};
+use crate::fixtures::demo_mixture;
+use crate::fixtures::{ho_mixture, power_law_gaussian, HO_STARTS};
 use crate::metrics::{loglog_slope, w2_commuting};
-use crate::report::{Figure, Series, Table};
+use crate::ode::reference_lambda_rk4;
 use crate::sampler::{edm_rho, uniform_logsnr, uniform_t, Sampler};
 use crate::schedule::{Schedule, VpLinear};
-use crate::target::{Gaussian, Mixture};
+use crate::target::Mixture;
 use crate::tol;
 use anyhow::Result;
 use nalgebra::DVector;
@@ -69,49 +71,6 @@ pub fn claims() -> Vec<Claim> {
             check: wp1,
         },
     ]
-}
-
-/// The 1-D GMM of the §8 benchmark.
-pub fn ho_mixture() -> Mixture {
-    Mixture::isotropic(
-        vec![0.3, 0.7],
-        vec![DVector::from_vec(vec![-2.0]), DVector::from_vec(vec![1.5])],
-        &[0.09, 0.25],
-    )
-    .expect("valid HO mixture")
-}
-
-/// The starting points x_T of the benchmark (our protocol: the §8 table does not state them).
-pub const HO_STARTS: [f64; 5] = [-2.0, -1.0, 0.0, 1.0, 2.0];
-
-/// Reference PF-ODE solution by classic RK4 in λ on dx/dλ = (d log σ/dλ) x + α x̂₀(x) (the PF-ODE
-/// dx/dt = f x − ½g²∇log p divided by dλ/dt; CLAIMS §2.4: RK4 in λ with ≥ 2·10⁴ steps, error ~1e-9).
-pub fn reference_lambda_rk4<D: Denoiser<DVector<f64>> + ?Sized>(
-    sch: &dyn Schedule,
-    model: &D,
-    x: &DVector<f64>,
-    t0: f64,
-    t1: f64,
-    steps: usize,
-) -> DVector<f64> {
-    let (l0, l1) = (sch.logsnr(t0), sch.logsnr(t1));
-    let field = |l: f64, x: &DVector<f64>| {
-        let t = sch.t_of_logsnr(l);
-        let (a, s) = (sch.alpha(t), sch.sigma(t));
-        let dlog_sigma = sch.dsigma(t) / s / sch.dlogsnr(t);
-        x * dlog_sigma + model.denoise(x, a, s) * a
-    };
-    let h = (l1 - l0) / steps as f64;
-    let mut x = x.clone();
-    for k in 0..steps {
-        let l = l0 + h * k as f64;
-        let k1 = field(l, &x);
-        let k2 = field(l + 0.5 * h, &(&x + &k1 * (0.5 * h)));
-        let k3 = field(l + 0.5 * h, &(&x + &k2 * (0.5 * h)));
-        let k4 = field(l + h, &(&x + &k3 * h));
-        x += (k1 + k2 * 2.0 + k3 * 2.0 + k4) * (h / 6.0);
-    }
-    x
 }
 
 /// The grid each sampler is conventionally run on: EDM ρ = 7 in σ̄ for EDM, uniform in t for the
@@ -674,17 +633,6 @@ fn ho1(ctx: &Ctx) -> Result<Evidence> {
         format!("max relative difference between the RK4-in-t PF-ODE state x_t ({steps} steps) and both variation-of-constants forms, integrals by composite Simpson on the same nodes (both O(h⁴): h = (s−t)/{steps}; tolerance {tolerance:.0e}: CLAIMS §2.4's 1e-9 at full scale, 1e-8 at quick where the grid is 5× coarser); 2-D demo mixture, VP-linear, 4 paths × 2 intervals")
     )
     .table(table))
-}
-
-/// The power-law Gaussian of WP-1: d = 64, eigenvalues i^{−1.5}, mean 0.5.
-fn power_law_gaussian() -> Gaussian {
-    let d = 64;
-    Gaussian::from_eigen(
-        DVector::from_element(d, 0.5),
-        DVector::from_fn(d, |i, _| ((i + 1) as f64).powf(-1.5)),
-        None,
-    )
-    .expect("valid power-law Gaussian")
 }
 
 /// Expected order of each zoo member as an ODE solver (SDE samplers: weak order 1).

@@ -1,10 +1,11 @@
 //! Practitioner conventions (issue 3 item 2): the `diffusers` schedulers as they run, against the
 //! committed float64 reference of the library, and the equivalences that do and do not hold.
 
-use super::{Claim, Ctx, Evidence, Verdict};
+use crate::claims::{Claim, Ctx, Evidence, Verdict};
 use crate::conventions::{Config, Scheduler, Spacing};
+use crate::evidence::{Figure, Series, Table};
+use crate::fixtures::reference_target;
 use crate::metrics::w2_commuting;
-use crate::report::{Figure, Series, Table};
 use crate::sampler::{first_order_roundoff, DdpmVariance};
 use crate::schedule::{BetaSchedule, Discrete};
 use crate::target::Gaussian;
@@ -65,16 +66,6 @@ fn read_rows(path: &std::path::Path) -> Result<Vec<BTreeMap<String, String>>> {
             })
         })
         .collect::<std::result::Result<_, _>>()?)
-}
-
-/// The 4-d test target of the reference data (a zero eigenvalue: singular Σ).
-pub fn reference_target() -> Gaussian {
-    Gaussian::from_eigen(
-        DVector::from_vec(vec![0.5, -1.0, 0.0, 2.0]),
-        DVector::from_vec(vec![0.0, 0.01, 0.25, 4.0]),
-        None,
-    )
-    .expect("valid")
 }
 
 /// The configuration of a configs.csv row (scripts/diffusers_reference.py), where the crate implements

@@ -4,8 +4,10 @@
 //! and paired Monte Carlo (common random numbers) on a 2-D Gaussian mixture with nonlinear models
 //! (`models`), whose constants come from 2-D quadrature (`losses::mixture`), not from Monte Carlo.
 
-use super::forward::demo_mixture;
-use super::{Claim, Ctx, Evidence};
+use crate::claims::{Claim, Ctx, Evidence};
+use crate::evidence::{Figure, Series, Table};
+use crate::fixtures::demo_mixture;
+use crate::fixtures::random_gaussian;
 use crate::losses::gaussian::{self as gx, AffineScore};
 use crate::losses::mixture::{constants, Grid2, MixtureConstants};
 use crate::losses::{
@@ -14,7 +16,6 @@ use crate::losses::{
 };
 use crate::metrics::{mean_ci, MeanCi};
 use crate::models::{Mlp, RandomFeatures, ScoreModel};
-use crate::report::{Figure, Series, Table};
 use crate::schedule::{all_continuous, BetaSchedule, Discrete, Schedule, VpLinear};
 use crate::target::{Gaussian, Mixture};
 use crate::tol;
@@ -100,19 +101,6 @@ fn normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 
 fn normal_vec<R: Rng + ?Sized>(d: usize, rng: &mut R) -> DVector<f64> {
     DVector::from_fn(d, |_, _| normal(&mut *rng))
-}
-
-/// A random Gaussian N(μ, Σ) in R^d with a full covariance (random rotation, spectrum log-uniform on
-/// [0.05, 5]).
-pub fn random_gaussian<R: Rng + ?Sized>(d: usize, rng: &mut R) -> Gaussian {
-    let a = DMatrix::from_fn(d, d, |_, _| normal(&mut *rng));
-    let q = a.qr().q();
-    let eig = DVector::from_fn(d, |_, _| {
-        (0.05f64.ln() + (100.0f64).ln() * rand::RngExt::random::<f64>(&mut *rng)).exp()
-    });
-    let cov = &q * DMatrix::from_diagonal(&eig) * q.transpose();
-    let cov = (&cov + cov.transpose()) * 0.5;
-    Gaussian::from_covariance(normal_vec(d, rng), cov).expect("random SPD covariance")
 }
 
 /// A random affine score model −P(x − m): P = I + 0.7·N(0,1) entries (not symmetric), m ~ N(0, I).

@@ -9,14 +9,15 @@
 //! authors' numbers (engine vs recursion, inequalities, orders), and the detail says the comparison was
 //! skipped.
 
-use super::{Claim, Ctx, Evidence};
+use crate::claims::{Claim, Ctx, Evidence};
+use crate::evidence::{Figure, Series, Table, Value};
 use crate::metrics::{kl_commuting, loglog_slope, w2_commuting, w2_gaussian};
+use crate::metrics::{sqrtm_denman_beavers, w2_bures_db};
 use crate::pg::{
     self, engine_law, engine_law_both_inits, engine_path, forward_grid, grid_points_for_nfe,
     marginal_variance, ode_variance_from_n0, paper_schemes, recursion_variance,
     sde_variance_from_n0, w2_centred, HeunBudget, Init, PaperScheme, PgLaw, PgVp, Scheme, T,
 };
-use crate::report::{Figure, Series, Table, Value};
 use crate::schedule::{Schedule, VpLinear};
 use crate::tol;
 use anyhow::Result;
@@ -1664,50 +1665,6 @@ fn pg_decomp(ctx: &Ctx) -> Result<Evidence> {
 
 // ---------------------------------------------------------------------------------------------------
 // PG-BEYOND.
-
-/// Principal square root of an SPD matrix by the Denman–Beavers iteration (Y → A^{1/2}, Z → A^{−1/2}),
-/// independent of any eigendecomposition. Returns (A^{1/2}, A^{−1/2}).
-pub fn sqrtm_denman_beavers(a: &DMatrix<f64>) -> Result<(DMatrix<f64>, DMatrix<f64>)> {
-    let n = a.nrows();
-    let mut y = a.clone();
-    let mut z = DMatrix::<f64>::identity(n, n);
-    for _ in 0..100 {
-        let yi = y
-            .clone()
-            .try_inverse()
-            .ok_or_else(|| anyhow::anyhow!("Denman–Beavers: singular iterate"))?;
-        let zi = z
-            .clone()
-            .try_inverse()
-            .ok_or_else(|| anyhow::anyhow!("Denman–Beavers: singular iterate"))?;
-        let y1 = (&y + zi) * 0.5;
-        let z1 = (&z + yi) * 0.5;
-        let change = (&y1 - &y).norm() / y1.norm();
-        y = y1;
-        z = z1;
-        if change < 1e-15 {
-            break;
-        }
-    }
-    Ok((y, z))
-}
-
-/// Bures W2 through Denman–Beavers square roots: W2² = ‖m1 − m2‖² + tr A + tr B − 2 tr (A^{1/2} B A^{1/2})^{1/2}.
-pub fn w2_bures_db(
-    m1: &DVector<f64>,
-    a: &DMatrix<f64>,
-    m2: &DVector<f64>,
-    b: &DMatrix<f64>,
-) -> Result<f64> {
-    let (ra, _) = sqrtm_denman_beavers(a)?;
-    let mid = &ra * b * &ra;
-    let (rm, _) = sqrtm_denman_beavers(&(0.5 * (&mid + mid.transpose())))?;
-    Ok(
-        ((m1 - m2).norm_squared() + a.trace() + b.trace() - 2.0 * rm.trace())
-            .max(0.0)
-            .sqrt(),
-    )
-}
 
 /// A random orthogonal matrix (QR of a Gaussian matrix) and a random SPD matrix with spectrum `spec`.
 fn random_rotation(d: usize, rng: &mut rand_pcg::Pcg64) -> DMatrix<f64> {
