@@ -134,3 +134,46 @@ pub fn families() -> Vec<&'static str> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panicking(_: &Ctx) -> Result<Evidence> {
+        panic!("deliberate panic inside a check")
+    }
+    fn erring(_: &Ctx) -> Result<Evidence> {
+        anyhow::bail!("deliberate error")
+    }
+
+    fn claim(check: fn(&Ctx) -> Result<Evidence>) -> Claim {
+        Claim {
+            id: "TEST-1",
+            family: "test",
+            source: "this test",
+            statement: "a check that cannot finish",
+            check,
+        }
+    }
+
+    #[test]
+    fn a_panic_or_an_error_in_a_check_is_that_claims_fail() {
+        let e = claim(panicking).run_caught(Scale::Quick, 1);
+        assert_eq!(e.verdict, Verdict::Fail);
+        assert!(e.detail.contains("deliberate panic"), "{}", e.detail);
+        let e = claim(erring).run_caught(Scale::Quick, 1);
+        assert_eq!(e.verdict, Verdict::Fail);
+        assert!(e.detail.contains("deliberate error"), "{}", e.detail);
+    }
+
+    #[test]
+    fn every_registered_claim_has_a_unique_id_and_a_family() {
+        let all = registry();
+        let mut ids: Vec<&str> = all.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate claim ids");
+        assert!(all.iter().all(|c| !c.family.is_empty()));
+    }
+}
