@@ -1,5 +1,15 @@
 //! Numerical quadrature (one place for it).
 
+/// Composite Simpson rule on equally spaced samples `values` (an odd count) with spacing `h`.
+pub fn simpson(values: &[f64], h: f64) -> f64 {
+    let n = values.len() - 1;
+    let mut s = values[0] + values[n];
+    for (i, v) in values.iter().enumerate().take(n).skip(1) {
+        s += if i % 2 == 1 { 4.0 * v } else { 2.0 * v };
+    }
+    s * h / 3.0
+}
+
 /// Composite 8-point Gauss–Legendre quadrature of `f` on [a, b] with `panels` panels.
 pub fn gauss_legendre(f: &dyn Fn(f64) -> f64, a: f64, b: f64, panels: usize) -> f64 {
     const X: [f64; 4] = [

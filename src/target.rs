@@ -372,6 +372,72 @@ impl Mixture {
     }
 }
 
+/// Closed-form facts about a mixture's p_t used as independent references by the reverse-dynamics claims.
+impl Mixture {
+    /// Exact mean and variance of a 1-D mixture's p_t (component means α μ_k, variances α²Σ_k + σ²).
+    pub fn moments_1d(&self, alpha: f64, sigma: f64) -> (f64, f64) {
+        let mean: f64 = self
+            .weights
+            .iter()
+            .zip(&self.means)
+            .map(|(w, m)| w * alpha * m[0])
+            .sum();
+        let second: f64 = self
+            .weights
+            .iter()
+            .zip(&self.means)
+            .zip(&self.covs)
+            .map(|((w, m), c)| {
+                w * ((alpha * m[0]).powi(2) + alpha * alpha * c[(0, 0)] + sigma * sigma)
+            })
+            .sum();
+        (mean, second - mean * mean)
+    }
+
+    /// Exact CDF of a 1-D mixture's p_t at `x` (NaN if a component's standard deviation is not positive
+    /// and finite).
+    pub fn cdf_1d(&self, x: f64, alpha: f64, sigma: f64) -> f64 {
+        use statrs::distribution::{ContinuousCDF, Normal};
+        let (a, sg) = (alpha, sigma);
+        self.weights
+            .iter()
+            .zip(&self.means)
+            .zip(&self.covs)
+            .map(|((w, m), cv)| {
+                w * Normal::new(a * m[0], (a * a * cv[(0, 0)] + sg * sg).sqrt())
+                    .map(|d| d.cdf(x))
+                    .unwrap_or(f64::NAN)
+            })
+            .sum()
+    }
+
+    /// ∂_t log p_t(x) from the closed form (component means α μ_k, covariances α²Σ_k + σ²I), given the
+    /// noise level (α, σ) and its time derivatives (α', σ'); independent of any Fokker–Planck operator.
+    pub fn dt_log_density(
+        &self,
+        x: &DVector<f64>,
+        alpha: f64,
+        sigma: f64,
+        dalpha: f64,
+        dsigma: f64,
+    ) -> f64 {
+        let (a, sg, da, ds) = (alpha, sigma, dalpha, dsigma);
+        let r = self.class_posterior(x, a, sg);
+        let d = x.len();
+        let mut out = 0.0;
+        for ((rk, mu), cov) in r.iter().zip(&self.means).zip(&self.covs) {
+            let c = cov * (a * a) + DMatrix::identity(d, d) * (sg * sg);
+            let cdot = cov * (2.0 * a * da) + DMatrix::identity(d, d) * (2.0 * sg * ds);
+            let ci = c.try_inverse().expect("positive definite");
+            let u = &ci * (x - mu * a);
+            let dlogn =
+                u.dot(&(mu * da)) + 0.5 * u.dot(&(&cdot * &u)) - 0.5 * (&ci * &cdot).trace();
+            out += rk * dlogn;
+        }
+        out
+    }
+}
+
 /// Exact quantiles (i + ½)/n, i < n, of the projection ⟨θ, x⟩ of the mixture's p_t (a 1-D mixture), by
 /// bisection on its CDF: a noise-free reference for sliced W2 (DD-6).
 pub fn projected_quantiles(
