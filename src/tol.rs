@@ -13,3 +13,12 @@ pub const QUADRATURE: f64 = 1e-9;
 pub const K_SE: f64 = 4.0;
 /// Confidence level of fitted slopes and means.
 pub const LEVEL: f64 = 0.95;
+/// Fitted convergence orders: |slope − order| ≤ ORDER over a geometric sweep of step counts. Pre-asymptotic
+/// curvature of the error curves of CLAIMS §2.4 moves fitted slopes by up to ~0.2.
+pub const ORDER: f64 = 0.25;
+/// Two quantities the mathematics predicts to differ must differ by more than this: far above the round-off
+/// of O(1) quantities (1e-13) and far below the differences the claims measure (≥ 1e-4).
+pub const DISCRIMINATES: f64 = 1e-6;
+/// RK4 on the scalar moment ODEs (thousands of steps in log t): truncation O(h⁴) ≈ 1e-12, with a thousandfold
+/// margin for the stiff end near t → 0.
+pub const MOMENT_ODE: f64 = 1e-9;

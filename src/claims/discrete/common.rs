@@ -8,10 +8,9 @@ use crate::algebra::Denoiser;
 /// the cancellation factor of one kernel (DD-2).
 pub(super) const ROUNDOFF: f64 = 64.0 * f64::EPSILON;
 
-/// Smallest difference a "must differ" comparison has to show to discriminate at all (DD-3, DD-5): six
-/// orders of magnitude above the round-off of the "must agree" pairs (≲ 1e-12), far below the first-order
-/// discretisation gaps the comparisons find (≥ 7e-3 in the committed results).
-pub(super) const DISCRIMINATES: f64 = 1e-6;
+/// Smallest difference a "must differ" comparison has to show (DD-3, DD-5); the first-order discretisation
+/// gaps the comparisons find are ≥ 7e-3 in the committed results.
+pub(super) use crate::tol::DISCRIMINATES;
 
 /// A denoiser that ignores x and returns a fixed x₀ (the "oracle" of the DDPM posterior).
 pub(super) struct Oracle<S>(pub(super) S);

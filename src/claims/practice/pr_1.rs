@@ -4,6 +4,7 @@ use super::data::{config_of, read_rows, reference_dir};
 use crate::claims::{Claim, Ctx, Evidence};
 use crate::evidence::{Figure, Series, Table};
 use crate::fixtures::reference_target;
+use crate::tol;
 use anyhow::Result;
 
 pub(super) fn claim() -> Claim {
@@ -88,7 +89,7 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
     fig = fig.with(Series::reference("y = x", vec![(lo, lo), (hi, hi)]));
     Ok(Evidence::within(
         worst,
-        1e-10,
+        tol::FACTORED,
         format!(
             "max relative error (floor 1e-5·|value| + 1e-15 absolute on O(1) data) over {} configurations × 4 coordinates; not yet implemented with diffusers conventions: {}",
             checked.len(),

@@ -7,6 +7,7 @@ use crate::fixtures::reference_target;
 use crate::metrics::w2_commuting;
 use crate::sampler::{first_order_roundoff, DdpmVariance};
 use crate::schedule::BetaSchedule;
+use crate::tol;
 use anyhow::Result;
 
 pub(super) fn claim() -> Claim {
@@ -136,7 +137,7 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
         1.0,
         format!("max W2 between laws that must be equal, in units of the round-off budget 64ε Σκ (3 tables × 3 spacings × 6 step counts); the smallest W2 between laws predicted to differ is {min_neq:.2e} (must exceed 1e-6)"),
     )
-    .require(min_neq > 1e-6, "a pair predicted to differ came out equal")
+    .require(min_neq > tol::DISCRIMINATES, "a pair predicted to differ came out equal")
     .table(table)
     .figure(fig))
 }

@@ -7,6 +7,7 @@ use crate::fixtures::reference_target;
 use crate::metrics::w2_commuting;
 use crate::schedule::{BetaSchedule, Discrete};
 use crate::target::Gaussian;
+use crate::tol;
 use anyhow::Result;
 use nalgebra::DVector;
 
@@ -119,12 +120,12 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
         .with(Series::line("corrected: next grid timestep", fix_curve));
     Ok(Evidence::within(
         worst_correct,
-        1e-12,
+        tol::IDENTITY,
         format!(
             "point mass, linspace, N ∈ {{10,…,100}}: max |level mismatch| at the model's timesteps with the corrected rule (tolerance 1e-12: round-off); with diffusers' rule it is ≥ {min_library:.3e} (must exceed 1e-6); the corrected rule has the smaller W2 on the 4-d Gaussian at every N: {improved}"
         ),
     )
-    .require(min_library > 1e-6, "the library rule came out consistent")
+    .require(min_library > tol::DISCRIMINATES, "the library rule came out consistent")
     .require(improved, "the corrected rule does not reduce the W2 error")
     .table(table)
     .figure(fig))

@@ -96,13 +96,13 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         .fold(0.0, f64::max);
     Ok(Evidence::within(
         ode_err,
-        1e-9,
+        tol::MOMENT_ODE,
         format!(
             "Gaussian moment ODE (RK4 in log t, 4000 steps) vs closed form: max error {ode_err:.1e} (tolerance 1e-9: RK4 truncation); exact-law W2 slopes (last three N of 20..320) {:?} (weak order 1: |slope − 1| ≤ 0.25, got {worst_slope:.2}); 1-D GMM ({n} paths, SDE exponential integrator): |MC − exact| / (4 SE + Richardson bias bound) = {gmm:.2} (≤ 1)",
             slopes.iter().map(|(l, s)| format!("{l} {s:.2}")).collect::<Vec<_>>()
         ),
     )
-    .require(worst_slope <= 0.25, "a reverse-SDE discretisation is not weak order 1")
+    .require(worst_slope <= tol::ORDER, "a reverse-SDE discretisation is not weak order 1")
     .require(gmm <= 1.0, "GMM marginal not reproduced")
     .table(table)
     .table(gt)

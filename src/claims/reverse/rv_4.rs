@@ -140,8 +140,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         tol::FACTORED,
         format!("exact posterior vs brute-force 3×3 Gaussian conditioning over 8 schedules × 3 (s, t): max rel err {post_err:.1e} (tolerance 1e-10: a 2×2 inverse); per-step KL slope {:.2} [{:.2}, {:.2}] (expected +2 ± 0.25); summed KL slope {:.2} [{:.2}, {:.2}] (expected +1 ± 0.25); 1-D GMM, Brownian path, quadrature 64×8-point GL", f1.slope, f1.lo, f1.hi, f2.slope, f2.lo, f2.hi),
     )
-    .require((f1.slope - 2.0).abs() <= 0.25, "per-step KL slope is not 2")
-    .require((f2.slope - 1.0).abs() <= 0.25, "summed KL slope is not 1")
+    .require((f1.slope - 2.0).abs() <= tol::ORDER, "per-step KL slope is not 2")
+    .require((f2.slope - 1.0).abs() <= tol::ORDER, "summed KL slope is not 1")
     .table(post)
     .table(table)
     .figure(fig))

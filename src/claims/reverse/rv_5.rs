@@ -12,6 +12,12 @@ use anyhow::Result;
 use nalgebra::DVector;
 use rand_distr::{Distribution, StandardNormal};
 
+/// The source prints the output variances with 5 decimals: half a unit of the last one.
+const SOURCE_HALF_UNIT: f64 = 5e-6;
+/// RK4 on the moment ODE (20 000 steps in log t over [1e-9, 100]) is accurate to ≲ 1e-9 (measured 5e-10); the
+/// margin absorbs the closed form's own rounding.
+const VARIANCE_TOL: f64 = 1e-6;
+
 pub(super) fn claim() -> Claim {
     Claim {
         id: "RV-5",
@@ -41,7 +47,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         let closed = (1.0 - 1.0 / beta) / (1.0 + t_max) + 1.0 / beta;
         g_err = g_err
             .max((v - closed).abs())
-            .max((closed - src).abs() - 5e-6);
+            .max((closed - src).abs() - SOURCE_HALF_UNIT);
         gauss.push(vec![
             beta.into(),
             v.into(),
@@ -91,7 +97,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let z_score = (ci.mean - target_left) / ci.se;
     let mut ev = Evidence::within(
         g_err,
-        1e-6,
+        VARIANCE_TOL,
         format!("Gaussian (Brownian, s² = 1, T = 100): moment ODE vs closed form (1−1/β)s⁴/(s²+T) + s²/β and the source's 0.50495/0.25743: max diff {g_err:.1e} (tolerance 1e-6; ≠ pop^β variance 1/β by 0.005 at T = 100); separated GMM π = (0.3, 0.7), μ = ±3, s² = 0.25, β = 2, {n} paths × {steps} EM steps: left-mode mass {:.4} ± {:.4} vs pop^β's {target_left:.4} (quadrature): z = {z_score:.1} (≫ 4: not pop^β, as the slide says)", ci.mean, ci.se),
     )
     .require(z_score.abs() > tol::K_SE, "temperature-scaled diffusion looks like pop^β on the GMM");
