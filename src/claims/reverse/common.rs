@@ -1,13 +1,17 @@
 //! Helpers shared by several reverse-dynamics claims: the Gaussian moment ODE of the λ-family (RV-1, RV-2,
-//! RV-5) and the Monte Carlo marginal check on the §8 GMM (RV-1, RV-2).
+//! RV-5), exact-law W2 curves of the reverse-SDE discretisations (RV-1, RV-2) and the Monte Carlo marginal
+//! check on the §8 GMM (RV-1, RV-2).
 
-use crate::algebra::PcgNoise;
+use crate::algebra::{Algebra, Form, FormNoise, Noise, PcgNoise};
 use crate::claims::Ctx;
 use crate::evidence::Table;
 use crate::fixtures::ho_mixture;
 use crate::metrics::mean_ci;
+use crate::metrics::w2_commuting;
+use crate::sampler::uniform_t;
 use crate::sampler::{uniform_logsnr, Sampler};
 use crate::schedule::{Schedule, VpLinear};
+use crate::target::Gaussian;
 use crate::tol;
 use anyhow::Result;
 use nalgebra::DVector;
@@ -57,6 +61,62 @@ pub(super) fn moment_ode(
         v += h / 6.0 * (k1.1 + 2.0 * k2.1 + 2.0 * k3.1 + k4.1);
     }
     (m, v)
+}
+
+/// A noise source whose draws are scaled by `scale`: with scale √λ it turns a sampler's injected variance
+/// λΔt into the slide's λ²Δt (RV-2's negative control) without touching the sampler under test.
+pub(super) struct ScaledNoise<'a, N> {
+    pub(super) scale: f64,
+    pub(super) inner: &'a mut N,
+}
+
+impl<S: Algebra, N: Noise<S>> Noise<S> for ScaledNoise<'_, N> {
+    fn standard_normal(&mut self, like: &S) -> S {
+        let z = self.inner.standard_normal(like);
+        if self.scale == 1.0 {
+            z
+        } else {
+            S::lin(&[(self.scale, &z)])
+        }
+    }
+    fn rebase(&mut self, live: &mut [&mut S]) {
+        self.inner.rebase(live)
+    }
+}
+
+/// Exact W2 between the law of `sampler` (noise scaled by `noise_scale`; 1 is the sampler as written) run on
+/// VP-linear from the exact p_1 to t = 1e-3, and the exact marginal p_{1e-3}, for each step count in `ns`.
+/// Euler–Maruyama runs on a grid uniform in t, the other samplers on one uniform in λ.
+pub(super) fn exact_w2_curve(
+    sampler: Sampler,
+    g: &Gaussian,
+    noise_scale: f64,
+    ns: &[f64],
+) -> Result<Vec<f64>> {
+    let sch = VpLinear::default();
+    let (t_max, t_min) = (1.0, 1e-3);
+    let (m_true, v_true) = g.marginal(sch.alpha(t_min), sch.sigma(t_min));
+    ns.iter()
+        .map(|&n| {
+            let times = if matches!(sampler, Sampler::EulerMaruyama { .. }) {
+                uniform_t(t_max, t_min, n as usize)?
+            } else {
+                uniform_logsnr(&sch, t_max, t_min, n as usize)?
+            };
+            let x = Form::marginal(g, sch.alpha(t_max), sch.sigma(t_max));
+            let mut noise = ScaledNoise {
+                scale: noise_scale,
+                inner: &mut FormNoise::after(1),
+            };
+            let out = sampler.run(&sch, &times, x, g, &mut noise);
+            Ok(w2_commuting(
+                &out.c,
+                &out.variance(),
+                m_true.as_slice(),
+                v_true.as_slice(),
+            ))
+        })
+        .collect()
 }
 
 /// Monte Carlo of `sampler` on the 1-D §8 GMM from exact p_T samples, at `steps` and `2·steps`; returns per

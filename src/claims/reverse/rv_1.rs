@@ -1,11 +1,10 @@
 //! RV-1: The reverse SDE has the forward marginals (moment ODE, weak order 1 on exact laws, GMM Monte Carlo).
 
-use super::common::{gmm_marginal_check, gmm_table, moment_ode};
-use crate::algebra::{Form, FormNoise};
+use super::common::{exact_w2_curve, gmm_marginal_check, gmm_table, moment_ode};
 use crate::claims::{Claim, Ctx, Evidence};
 use crate::evidence::{Figure, Series, Table};
-use crate::metrics::{loglog_slope, w2_commuting};
-use crate::sampler::{uniform_logsnr, uniform_t, Sampler};
+use crate::metrics::loglog_slope;
+use crate::sampler::Sampler;
 use crate::schedule::{Schedule, VpLinear};
 use crate::target::Gaussian;
 use crate::tol;
@@ -39,7 +38,6 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         DVector::from_vec(vec![0.3, 2.0]),
         None,
     )?;
-    let (m_true, v_true) = g.marginal(sch.alpha(1e-3), sch.sigma(1e-3));
     let mut table = Table::new("", &["sampler", "steps", "w2_exact_law"]);
     let mut fig = Figure::new(
         "",
@@ -54,24 +52,9 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         Sampler::EulerMaruyama { noise_level: 1.0 },
         Sampler::ExpIntegrator { noise_level: 1.0 },
     ] {
-        let mut errs = Vec::new();
-        for &n in &ns {
-            let times = if matches!(s, Sampler::EulerMaruyama { .. }) {
-                uniform_t(1.0, 1e-3, n as usize)?
-            } else {
-                uniform_logsnr(&sch, 1.0, 1e-3, n as usize)?
-            };
-            let (a, sg) = (sch.alpha(1.0), sch.sigma(1.0));
-            let x = Form::marginal(&g, a, sg);
-            let out = s.run(&sch, &times, x, &g, &mut FormNoise::after(1));
-            let w2 = w2_commuting(
-                &out.c,
-                &out.variance(),
-                m_true.as_slice(),
-                v_true.as_slice(),
-            );
+        let errs = exact_w2_curve(s, &g, 1.0, &ns)?;
+        for (&n, &w2) in ns.iter().zip(&errs) {
             table.push(vec![s.label().into(), (n as usize).into(), w2.into()]);
-            errs.push(w2);
         }
         let fit = loglog_slope(&ns[2..], &errs[2..], tol::LEVEL)?;
         slopes.push((s.label(), -fit.slope));
