@@ -28,3 +28,52 @@ pub(super) fn skip_grid(steps: usize) -> Vec<f64> {
         .map(|k| (k * 999 / steps) as f64)
         .collect()
 }
+
+/// ᾱ_n of the 1000-step linear DDPM table, written out from Ho et al. (2020) (β_i = 1e-4 + (0.02 − 1e-4)
+/// i/999, ᾱ_n = Π_{i≤n}(1 − β_i)) independently of `schedule::Discrete`.
+pub(super) fn alpha_bar_linear() -> Vec<f64> {
+    let mut acc = 1.0;
+    (0..1000)
+        .map(|i| {
+            acc *= 1.0 - (1e-4 + (0.02 - 1e-4) * i as f64 / 999.0);
+            acc
+        })
+        .collect()
+}
+
+/// DDIM's injected standard deviation between grid indices s > t (Song et al. 2021, eq. 16):
+/// σ(η) = η √((1 − ᾱ_t)/(1 − ᾱ_s)) √(1 − ᾱ_s/ᾱ_t).
+pub(super) fn ddim_sigma(abar: &[f64], s: usize, t: usize, eta: f64) -> f64 {
+    eta * ((1.0 - abar[t]) / (1.0 - abar[s])).sqrt() * (1.0 - abar[s] / abar[t]).sqrt()
+}
+
+/// The exact law (mean, variance) of DDIM(η) on one eigen-coordinate N(μ, λ) of Gaussian data with the exact
+/// denoiser, from the exact marginal at `grid[0]` down the index grid, by the scalar recursion written out in
+/// ᾱ from the DDIM update x_t = √ᾱ_t x̂₀ + √(1 − ᾱ_t − σ²) ε̂ + σ z (an independent route to the engine's
+/// law, DD-1/DD-6).
+pub(super) fn ddim_gaussian_law(
+    abar: &[f64],
+    grid: &[usize],
+    mu: f64,
+    lam: f64,
+    eta: f64,
+) -> (f64, f64) {
+    let a0 = abar[grid[0]];
+    let (mut m, mut v) = (a0.sqrt() * mu, a0 * lam + 1.0 - a0);
+    for w in grid.windows(2) {
+        let (s, t) = (w[0], w[1]);
+        let (al_s, sg_s, al_t) = (abar[s].sqrt(), (1.0 - abar[s]).sqrt(), abar[t].sqrt());
+        // x̂₀ = k x + b (Gaussian posterior mean), ε̂ = ((1 − α_s k) x − α_s b)/σ_s.
+        let k = al_s * lam / (abar[s] * lam + 1.0 - abar[s]);
+        let b = mu * (1.0 - al_s * k);
+        let c1 = ddim_sigma(abar, s, t, eta);
+        let c2 = (1.0 - abar[t] - c1 * c1).sqrt();
+        let (slope, offset) = (
+            al_t * k + c2 * (1.0 - al_s * k) / sg_s,
+            al_t * b - c2 * al_s * b / sg_s,
+        );
+        m = slope * m + offset;
+        v = slope * slope * v + c1 * c1;
+    }
+    (m, v)
+}
