@@ -147,14 +147,38 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
         "; DDIM(η=0) trailing-50 output mean of coordinate 3 = {:.4} (target 2)",
         ddim.0[3]
     ));
-    table.push(vec![
-        "scaled-linear prior mismatch W2(N(0,I), p_T)".into(),
-        "ddpm-scaled-linear".into(),
-        w2_prior.into(),
-        0.0.into(),
-        w2_prior.into(),
-    ]);
-    Ok(Evidence::within(worst, 1e-10, format!("max relative error of the predicted landing/start values (exact laws vs closed forms); {notes}")).table(table))
+    // The clause gated: ᾱ_999 of the scaled-linear table written out (β_i = (√8.5e-4 + (√0.012 − √8.5e-4)
+    // i/999)², Stable Diffusion's table), W2(N(0, I), p_T) by its per-coordinate closed form
+    // √(Σ ᾱμ_i² + (√(ᾱλ_i + 1 − ᾱ) − 1)²), and the mismatch must be visible.
+    let ab_ref: f64 = (0..1000)
+        .map(|i| {
+            1.0 - (8.5e-4f64.sqrt() + (0.012f64.sqrt() - 8.5e-4f64.sqrt()) * i as f64 / 999.0)
+                .powi(2)
+        })
+        .product();
+    push(
+        "scaled-linear alpha_bar_999",
+        "ddpm-scaled-linear",
+        ab,
+        ab_ref,
+    );
+    let w2_ref = (0..4)
+        .map(|i| {
+            ab_ref * mu[i] * mu[i]
+                + ((ab_ref * target.eigvals[i] + 1.0 - ab_ref).sqrt() - 1.0).powi(2)
+        })
+        .sum::<f64>()
+        .sqrt();
+    push(
+        "scaled-linear W2(N(0,I), p_T)",
+        "ddpm-scaled-linear",
+        w2_prior,
+        w2_ref,
+    );
+    Ok(Evidence::within(worst, 1e-10, format!("max relative error of the predicted landing/start values (exact laws vs closed forms); {notes}"))
+        .require(w2_prior > crate::tol::DISCRIMINATES, "an N(0, I) start matches p_T on the scaled-linear table")
+        .require((ddim.0[3] - 2.0).abs() > crate::tol::DISCRIMINATES, "the prior mismatch leaves no output bias")
+        .table(table))
 }
 
 fn law(config: Config, target: &Gaussian) -> Result<(Vec<f64>, Vec<f64>)> {
