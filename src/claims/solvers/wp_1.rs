@@ -1,6 +1,5 @@
 //! WP-1: Work–precision of the sampler zoo (exact W2 on a power-law Gaussian, pathwise on a 2-D mixture).
 
-use super::common::conventional_grid;
 use crate::algebra::{Form, FormNoise, PcgNoise};
 use crate::claims::{Claim, Ctx, Evidence};
 use crate::evidence::{Figure, Series, Table};
@@ -54,7 +53,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     for s in Sampler::zoo() {
         let mut pts = Vec::new();
         for &n in &ns {
-            let times = conventional_grid(s, &sch, t_max, t_min, n)?;
+            let times = s.conventional_grid(&sch, t_max, t_min, n)?;
             let x = Form::marginal(&g, a0, s0);
             let out = s.run(&sch, &times, x, &g, &mut FormNoise::after(1));
             let w2 = w2_commuting(
@@ -90,7 +89,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         let mut pts = Vec::new();
         let mut errs = Vec::new();
         for &n in &ns {
-            let times = conventional_grid(s, &sch, t_max, t_min, n)?;
+            let times = s.conventional_grid(&sch, t_max, t_min, n)?;
             let err = starts
                 .iter()
                 .zip(&refs)
