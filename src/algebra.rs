@@ -310,7 +310,11 @@ impl Denoiser<Form> for Gaussian {
             })
             .collect();
         // x̂₀ = k x + (1 − k α) μ.
-        let b: Vec<f64> = k.iter().zip(mu.iter()).map(|(k, m)| (1.0 - k * alpha) * m).collect();
+        let b: Vec<f64> = k
+            .iter()
+            .zip(mu.iter())
+            .map(|(k, m)| (1.0 - k * alpha) * m)
+            .collect();
         x.diag_affine(&k, &b)
     }
 }

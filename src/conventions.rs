@@ -545,7 +545,15 @@ impl Plan {
             0 => 0,
             k => k.max(2),
         };
-        drive(&self.nodes, &self.steps, x, model, noise, &keep, &mut |_, _| {})
+        drive(
+            &self.nodes,
+            &self.steps,
+            x,
+            model,
+            noise,
+            &keep,
+            &mut |_, _| {},
+        )
     }
 
     /// The exact output law on a Gaussian target, per eigen-coordinate: (mean, variance), from

@@ -1,4 +1,5 @@
-//! DEIS in log ρ (Zhang & Chen 2022, "tAB-DEIS"; diffusers' `logrho`), ρ = σ/α = e^{−λ}.
+//! DEIS in log ρ (Zhang & Chen 2022, "tAB-DEIS"; diffusers' `logrho`), ρ = σ/α = e^{−λ}; into σ_t = 0 the
+//! integrals run to ρ = 0.
 
 use super::{Grid, History, Method, Span};
 use crate::algebra::{eps_from_x0, Algebra, Denoiser, Noise};
@@ -43,10 +44,7 @@ impl Method for Deis {
         let (a_s, sg_s, l_s) = (span.alpha_s, span.sigma_s, span.lambda_s);
         let (a_t, l_t) = (span.alpha_t, span.lambda_t);
         let hist = &mut hist.outputs;
-        hist.push((
-            l_s,
-            eps_from_x0(x, &model.denoise(x, a_s, sg_s), a_s, sg_s),
-        ));
+        hist.push((l_s, eps_from_x0(x, &model.denoise(x, a_s, sg_s), a_s, sg_s)));
         let n = hist.len();
         let k = n.min(self.order.max(1)).min(span.max_order);
         let (rho_s, rho_t) = ((-l_s).exp(), (-l_t).exp());
@@ -86,7 +84,9 @@ impl Method for Deis {
                     })
                     .sum()
             };
-            (anti(rho_t.ln()) - anti(rho_s.ln())) / denom
+            // Into σ_t = 0 (ρ_t = 0): F_m(u) → 0 as u → −∞ (where e^u u^i would be 0·∞).
+            let anti_t = if rho_t == 0.0 { 0.0 } else { anti(rho_t.ln()) };
+            (anti_t - anti(rho_s.ln())) / denom
         };
         let mut terms: Vec<(f64, &S)> = vec![(a_t / a_s, x)];
         let coefs: Vec<f64> = (0..k).map(|j| a_t * coef(j)).collect();

@@ -88,8 +88,7 @@ impl Method for DpmSolverPpSinglestep {
         N: Noise<S> + ?Sized,
     {
         let (l_i, l_t) = span.ratio_lambdas();
-        let in_group =
-            hist.anchor.is_some() && hist.outputs.len() < span.max_order.min(self.order);
+        let in_group = hist.anchor.is_some() && hist.outputs.len() < span.max_order.min(self.order);
         if !in_group {
             hist.anchor = Some(Anchor {
                 lambda: l_i,
