@@ -442,9 +442,9 @@ impl Config {
                 // when the final σ̄ is 0 or N < 15, order ≤ 2 on the second to last when N < 15).
                 let times: Vec<f64> = (0..=n).map(|k| k as f64).collect();
                 let own = sampler.order_caps(&nodes, &times);
-                for k in 0..n {
+                for (k, &own_k) in own.iter().enumerate() {
                     let max_order = match self.scheduler {
-                        Scheduler::DpmSolverSinglestep { .. } | Scheduler::UniPc { .. } => own[k],
+                        Scheduler::DpmSolverSinglestep { .. } | Scheduler::UniPc { .. } => own_k,
                         _ => {
                             let mut o = order.min(k + 1);
                             if k == n - 1 && (!final_sigma_min || n < 15) {

@@ -142,7 +142,7 @@ fn zoo_order(s: Sampler) -> f64 {
         Sampler::Deis { order } | Sampler::DpmSolverPpSinglestep { order } => order as f64,
         // UniC raises UniP's order by one (Zhao et al. 2023).
         Sampler::UniPc { order } => order as f64 + 1.0,
-        Sampler::DpmSolverPp2M { noise_level } if noise_level == 0.0 => 2.0,
+        Sampler::DpmSolverPp2M { noise_level: 0.0 } => 2.0,
         Sampler::DpmSolverPp2M { .. }
         | Sampler::Ddpm(_)
         | Sampler::Ddim { .. }
