@@ -1,9 +1,8 @@
 //! DDIM(η) (Song et al. 2021; DD-1) and Euler in the VE-ised variables (DD-3): first-order samplers in
 //! the noise prediction.
 
-use super::{Grid, History, Method, Span};
-use crate::algebra::{eps_from_x0, Algebra, Denoiser, Noise};
-use crate::schedule::Schedule;
+use super::{Grid, Method};
+use crate::algebra::eps_from_x0;
 
 /// [`super::Sampler::Ddim`]: x_t = α_t x̂₀ + √(σ_t² − c₁²) ε̂ + c₁ z, c₁ = η σ_t √(1 − e^{−2h}).
 pub(super) struct Ddim {
@@ -17,29 +16,10 @@ impl Method for Ddim {
     fn is_stochastic(&self) -> bool {
         self.eta != 0.0
     }
-    fn history_len(&self) -> usize {
-        0
-    }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    fn step<S, D, N>(
-        &self,
-        _schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        _hist: &mut History<S>,
-        model: &D,
-        noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, _schedule, span, x, _hist, model, noise, {
         let (alpha_s, sigma_s, alpha_t, sigma_t) =
             (span.alpha_s, span.sigma_s, span.alpha_t, span.sigma_t);
         let x0 = model.denoise(x, alpha_s, sigma_s);
@@ -54,7 +34,7 @@ impl Method for Ddim {
             let z = noise.standard_normal(x);
             S::lin(&[(alpha_t, &x0), (c2, &eps), (c1, &z)])
         }
-    }
+    });
 }
 
 /// [`super::Sampler::EulerVe`]: x̄_t = x̄_s + (σ̄_t − σ̄_s) ε̂ in σ̄ = σ/α, x̄ = x/α.
@@ -67,29 +47,10 @@ impl Method for EulerVe {
     fn is_stochastic(&self) -> bool {
         false
     }
-    fn history_len(&self) -> usize {
-        0
-    }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    fn step<S, D, N>(
-        &self,
-        _schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        _hist: &mut History<S>,
-        model: &D,
-        _noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, _schedule, span, x, _hist, model, _noise, {
         let (alpha_s, sigma_s, alpha_t, sigma_t) =
             (span.alpha_s, span.sigma_s, span.alpha_t, span.sigma_t);
         let x0 = model.denoise(x, alpha_s, sigma_s);
@@ -100,5 +61,5 @@ impl Method for EulerVe {
             (sigma_t / alpha_t - sigma_s / alpha_s, &eps),
         ]);
         S::lin(&[(alpha_t, &xbar_t)])
-    }
+    });
 }

@@ -1,9 +1,8 @@
 //! DEIS in log ρ (Zhang & Chen 2022, "tAB-DEIS"; diffusers' `logrho`), ρ = σ/α = e^{−λ}; into σ_t = 0 the
 //! integrals run to ρ = 0.
 
-use super::{Grid, History, Method, Span};
-use crate::algebra::{eps_from_x0, Algebra, Denoiser, Noise};
-use crate::schedule::Schedule;
+use super::{Grid, Method};
+use crate::algebra::eps_from_x0;
 
 /// [`super::Sampler::Deis`]: `hist` holds (λ, ε̂); the step uses the last min(order, available, max_order)
 /// outputs, ε̂ interpolated by Lagrange polynomials in log ρ and integrated exactly over ρ.
@@ -21,26 +20,10 @@ impl Method for Deis {
     fn history_len(&self) -> usize {
         self.order.saturating_sub(1)
     }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    fn step<S, D, N>(
-        &self,
-        _schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        hist: &mut History<S>,
-        model: &D,
-        _noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, _schedule, span, x, hist, model, _noise, {
         let (a_s, sg_s, l_s) = (span.alpha_s, span.sigma_s, span.lambda_s);
         let (a_t, l_t) = (span.alpha_t, span.lambda_t);
         let hist = &mut hist.outputs;
@@ -94,5 +77,5 @@ impl Method for Deis {
             terms.push((*c, &hist[n - 1 - j].1));
         }
         S::lin(&terms)
-    }
+    });
 }

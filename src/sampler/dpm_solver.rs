@@ -4,8 +4,8 @@
 //! first-order step with the limit σ_t(e^h − 1) → α_tσ_s/α_s ([`Span::sigma_expm1`]), which lands on
 //! α_t x̂₀(x_s).
 
-use super::{Grid, History, Method, Span};
-use crate::algebra::{eps_from_x0, Algebra, Denoiser, Noise};
+use super::{Grid, Method, Span};
+use crate::algebra::{eps_from_x0, Algebra, Denoiser};
 use crate::schedule::Schedule;
 
 /// ε̂ at time `u` (one model evaluation).
@@ -36,35 +36,16 @@ impl Method for DpmSolver1 {
     fn is_stochastic(&self) -> bool {
         false
     }
-    fn history_len(&self) -> usize {
-        0
-    }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    fn step<S, D, N>(
-        &self,
-        _schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        _hist: &mut History<S>,
-        model: &D,
-        _noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, _schedule, span, x, _hist, model, _noise, {
         let (alpha_s, sigma_s) = (span.alpha_s, span.sigma_s);
         let x0 = model.denoise(x, alpha_s, sigma_s);
         let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
         let (l_s, l_t) = span.ratio_lambdas();
         first_order(span, l_t - l_s, x, &eps)
-    }
+    });
 }
 
 /// [`super::Sampler::DpmSolver2`]: singlestep, r₁ = ½.
@@ -77,9 +58,6 @@ impl Method for DpmSolver2 {
     fn is_stochastic(&self) -> bool {
         false
     }
-    fn history_len(&self) -> usize {
-        0
-    }
     fn nfe_step(&self, sigma_t: f64) -> usize {
         if sigma_t == 0.0 {
             1
@@ -90,20 +68,7 @@ impl Method for DpmSolver2 {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    fn step<S, D, N>(
-        &self,
-        sch: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        _hist: &mut History<S>,
-        model: &D,
-        _noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, sch, span, x, _hist, model, _noise, {
         let r1 = 0.5;
         let (a_s, l_s, a_t, h) = (span.alpha_s, span.lambda_s, span.alpha_t, span.h);
         let eps_s = eps_at(sch, span.s, x, model);
@@ -121,7 +86,7 @@ impl Method for DpmSolver2 {
             (c * (1.0 - 0.5 / r1), &eps_s),
             (c * 0.5 / r1, &eps_1),
         ])
-    }
+    });
 }
 
 /// [`super::Sampler::DpmSolver3`]: singlestep, r₁ = ⅓, r₂ = ⅔.
@@ -134,9 +99,6 @@ impl Method for DpmSolver3 {
     fn is_stochastic(&self) -> bool {
         false
     }
-    fn history_len(&self) -> usize {
-        0
-    }
     fn nfe_step(&self, sigma_t: f64) -> usize {
         if sigma_t == 0.0 {
             1
@@ -147,20 +109,7 @@ impl Method for DpmSolver3 {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    fn step<S, D, N>(
-        &self,
-        sch: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        _hist: &mut History<S>,
-        model: &D,
-        _noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, sch, span, x, _hist, model, _noise, {
         let (r1, r2) = (1.0 / 3.0, 2.0 / 3.0);
         let (a_s, l_s, a_t, sg_t, h) = (
             span.alpha_s,
@@ -194,7 +143,7 @@ impl Method for DpmSolver3 {
             (-sg_t * h.exp_m1() - c3, &eps_s),
             (c3, &eps_2),
         ])
-    }
+    });
 }
 
 /// [`super::Sampler::DpmSolver2M`]: multistep, midpoint form of the official code / diffusers `dpmsolver`;
@@ -211,26 +160,10 @@ impl Method for DpmSolver2M {
     fn history_len(&self) -> usize {
         1
     }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    fn step<S, D, N>(
-        &self,
-        sch: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        hist: &mut History<S>,
-        model: &D,
-        _noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, sch, span, x, hist, model, _noise, {
         let (a_s, l_s, a_t, h) = (span.alpha_s, span.lambda_s, span.alpha_t, span.h);
         let outs = &mut hist.outputs;
         outs.push((l_s, eps_at(sch, span.s, x, model)));
@@ -247,5 +180,5 @@ impl Method for DpmSolver2M {
             (c * (1.0 + 0.5 / r0), e0),
             (-c * 0.5 / r0, e1),
         ])
-    }
+    });
 }

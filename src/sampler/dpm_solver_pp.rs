@@ -4,7 +4,6 @@
 
 use super::{Grid, History, Method, Span};
 use crate::algebra::{Algebra, Denoiser, Noise};
-use crate::schedule::Schedule;
 
 /// [`super::Sampler::DpmSolverPp1`]: x_t = (σ_t/σ_s) x_s − α_t (e^{−h} − 1) x̂₀ (h from ln(α/σ)).
 pub(super) struct DpmSolverPp1;
@@ -16,29 +15,10 @@ impl Method for DpmSolverPp1 {
     fn is_stochastic(&self) -> bool {
         false
     }
-    fn history_len(&self) -> usize {
-        0
-    }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    fn step<S, D, N>(
-        &self,
-        _schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        _hist: &mut History<S>,
-        model: &D,
-        _noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, _schedule, span, x, _hist, model, _noise, {
         let x0 = model.denoise(x, span.alpha_s, span.sigma_s);
         let (l_s, l_t) = span.ratio_lambdas();
         let h = l_t - l_s;
@@ -46,7 +26,7 @@ impl Method for DpmSolverPp1 {
             (span.sigma_t / span.sigma_s, x),
             (-span.alpha_t * (-h).exp_m1(), &x0),
         ])
-    }
+    });
 }
 
 /// [`super::Sampler::ExpIntegrator`]: the first-order step of [`multistep`] (one formula).
@@ -61,31 +41,12 @@ impl Method for ExpIntegrator {
     fn is_stochastic(&self) -> bool {
         self.noise_level != 0.0
     }
-    fn history_len(&self) -> usize {
-        0
-    }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    fn step<S, D, N>(
-        &self,
-        _schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        hist: &mut History<S>,
-        model: &D,
-        noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, _schedule, span, x, hist, model, noise, {
         multistep(1, 1.0, self.noise_level, span, x, hist, model, noise)
-    }
+    });
 }
 
 /// [`super::Sampler::DpmSolverPp2M`].
@@ -109,28 +70,12 @@ impl Method for DpmSolverPp2M {
     fn history_len(&self) -> usize {
         1
     }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    fn step<S, D, N>(
-        &self,
-        _schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        hist: &mut History<S>,
-        model: &D,
-        noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, _schedule, span, x, hist, model, noise, {
         multistep(2, 1.0, self.noise_level, span, x, hist, model, noise)
-    }
+    });
 }
 
 /// [`super::Sampler::DpmSolverPp3M`]: `corrected` doubles the D₂ term.
@@ -152,29 +97,13 @@ impl Method for DpmSolverPp3M {
     fn history_len(&self) -> usize {
         2
     }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    fn step<S, D, N>(
-        &self,
-        _schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        hist: &mut History<S>,
-        model: &D,
-        noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, _schedule, span, x, hist, model, noise, {
         let c = if self.corrected { 2.0 } else { 1.0 };
         multistep(3, c, 0.0, span, x, hist, model, noise)
-    }
+    });
 }
 
 /// DPM-Solver++ multistep of order ≤ `order` with the reverse-noise family's first-order part (noise_level

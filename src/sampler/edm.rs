@@ -1,8 +1,6 @@
 //! EDM Euler and Heun (Karras et al. 2022, Alg. 1; HO-4) in x̄ = x/α, σ̄ = σ/α; no correction into σ_t = 0.
 
-use super::{Grid, History, Method, Span};
-use crate::algebra::{Algebra, Denoiser, Noise};
-use crate::schedule::Schedule;
+use super::{Grid, Method};
 
 /// [`super::Sampler::EdmEuler`] (`heun: false`) and [`super::Sampler::EdmHeun`] (`heun: true`).
 pub(super) struct Edm {
@@ -20,9 +18,6 @@ impl Method for Edm {
     fn is_stochastic(&self) -> bool {
         false
     }
-    fn history_len(&self) -> usize {
-        0
-    }
     fn nfe_step(&self, sigma_t: f64) -> usize {
         if self.heun && sigma_t != 0.0 {
             2
@@ -33,20 +28,7 @@ impl Method for Edm {
     fn grid(&self) -> Grid {
         Grid::EdmRho7
     }
-    fn step<S, D, N>(
-        &self,
-        _schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        _hist: &mut History<S>,
-        model: &D,
-        _noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, _schedule, span, x, _hist, model, _noise, {
         let (a_s, sg_s, a_t, sg_t) = (span.alpha_s, span.sigma_s, span.alpha_t, span.sigma_t);
         let (sb_s, sb_t) = (sg_s / a_s, sg_t / a_t);
         let x0 = model.denoise(x, a_s, sg_s);
@@ -61,5 +43,5 @@ impl Method for Edm {
         let d2 = S::lin(&[(1.0 / sb_t, &pred), (-1.0 / sb_t, &x0p)]);
         let dt = sb_t - sb_s;
         S::lin(&[(a_t, &xbar), (a_t * 0.5 * dt, &d), (a_t * 0.5 * dt, &d2)])
-    }
+    });
 }

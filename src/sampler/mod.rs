@@ -15,6 +15,29 @@ use crate::schedule::Schedule;
 use anyhow::Result;
 use std::cell::Cell;
 
+/// Implements [`Method::step`] with the given names for its arguments (the signature written once; rustfmt
+/// leaves the bodies of macro calls alone, so keep them formatted by hand):
+/// `step!(self, schedule, span, x, hist, model, noise, { body })`.
+macro_rules! step {
+    ($this:ident, $sch:ident, $span:ident, $x:ident, $hist:ident, $model:ident, $noise:ident,
+     $body:block) => {
+        fn step<S, D, N>(
+            &$this,
+            $sch: &dyn $crate::schedule::Schedule,
+            $span: &$crate::sampler::Span,
+            $x: &S,
+            $hist: &mut $crate::sampler::History<S>,
+            $model: &D,
+            $noise: &mut N,
+        ) -> S
+        where
+            S: $crate::algebra::Algebra,
+            D: $crate::algebra::Denoiser<S> + ?Sized,
+            N: $crate::algebra::Noise<S> + ?Sized,
+        $body
+    };
+}
+
 mod ddim;
 mod ddpm;
 mod deis;
@@ -126,10 +149,14 @@ pub(crate) trait Method {
     fn label(&self) -> String;
     /// Does the sampler inject noise?
     fn is_stochastic(&self) -> bool;
-    /// How many past model outputs the sampler keeps between steps (0 for one-step samplers).
-    fn history_len(&self) -> usize;
-    /// Denoiser evaluations of one step into a state of noise level `sigma_t`.
-    fn nfe_step(&self, sigma_t: f64) -> usize;
+    /// How many past model outputs the sampler keeps between steps. Default: none (a one-step sampler).
+    fn history_len(&self) -> usize {
+        0
+    }
+    /// Denoiser evaluations of one step into a state of noise level `sigma_t`. Default: one.
+    fn nfe_step(&self, _sigma_t: f64) -> usize {
+        1
+    }
     /// The grid the sampler is conventionally run on.
     fn grid(&self) -> Grid;
     /// The highest order each step of a run along `times` may take (multistep warm-up is the step's own
@@ -504,7 +531,7 @@ impl Sampler {
     /// use diffusion_claims::target::Gaussian;
     /// use nalgebra::DVector;
     ///
-    /// let (mu, lam) = (vec![0.5, -1.0], vec![2.0, 0.25]);
+    /// let (mu, lam) = (vec![0.5, -1.0], vec![2.0_f64, 0.25]);
     /// let target = Gaussian::from_eigen(DVector::from_vec(mu.clone()), DVector::from_vec(lam.clone()), None)
     ///     .unwrap();
     /// let sch = VpLinear::default();

@@ -1,9 +1,8 @@
 //! Samplers of the reverse-noise family in t, from the score (RV-1..RV-3; Pierret & Galerne's schemes):
 //! Euler–Maruyama, DDPM with β_step = g²Δt, and the score-frozen exponential integrator.
 
-use super::{Grid, History, Method, Span};
-use crate::algebra::{score_from_x0, Algebra, Denoiser, Noise};
-use crate::schedule::Schedule;
+use super::{Grid, Method};
+use crate::algebra::score_from_x0;
 
 /// [`super::Sampler::EulerMaruyama`]: x_t = x_s − h [f x_s − ((1+λ)/2) g² ∇log p_s] + √(λ g² h) z.
 pub(super) struct EulerMaruyama {
@@ -21,29 +20,10 @@ impl Method for EulerMaruyama {
     fn is_stochastic(&self) -> bool {
         self.noise_level != 0.0
     }
-    fn history_len(&self) -> usize {
-        0
-    }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformT
     }
-    fn step<S, D, N>(
-        &self,
-        schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        _hist: &mut History<S>,
-        model: &D,
-        noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, schedule, span, x, _hist, model, noise, {
         let (s, t, alpha_s, sigma_s) = (span.s, span.t, span.alpha_s, span.sigma_s);
         let noise_level = self.noise_level;
         let x0 = model.denoise(x, alpha_s, sigma_s);
@@ -62,7 +42,7 @@ impl Method for EulerMaruyama {
                 ((noise_level * g2 * h).sqrt(), &z),
             ])
         }
-    }
+    });
 }
 
 /// [`super::Sampler::DdpmBetaDt`]: x_t = (x_s + β_step ∇log p_s)/√(1 − β_step) + √β_step z, β_step = g²(s)(s − t).
@@ -75,29 +55,10 @@ impl Method for DdpmBetaDt {
     fn is_stochastic(&self) -> bool {
         true
     }
-    fn history_len(&self) -> usize {
-        0
-    }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformT
     }
-    fn step<S, D, N>(
-        &self,
-        schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        _hist: &mut History<S>,
-        model: &D,
-        noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, schedule, span, x, _hist, model, noise, {
         let (s, t, alpha_s, sigma_s) = (span.s, span.t, span.alpha_s, span.sigma_s);
         let x0 = model.denoise(x, alpha_s, sigma_s);
         let beta = schedule.g2(s) * (s - t);
@@ -105,7 +66,7 @@ impl Method for DdpmBetaDt {
         let sc = 1.0 / (1.0 - beta).sqrt();
         let z = noise.standard_normal(x);
         S::lin(&[(sc, x), (sc * beta, &score), (beta.sqrt(), &z)])
-    }
+    });
 }
 
 /// [`super::Sampler::ExpIntegratorScore`]: x_t = (α_t/α_s) x_s + ((1+λ)/2) α_t (∫_t^s g²/α du) ∇log p_s
@@ -121,29 +82,10 @@ impl Method for ExpIntegratorScore {
     fn is_stochastic(&self) -> bool {
         self.noise_level != 0.0
     }
-    fn history_len(&self) -> usize {
-        0
-    }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformT
     }
-    fn step<S, D, N>(
-        &self,
-        schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        _hist: &mut History<S>,
-        model: &D,
-        noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, schedule, span, x, _hist, model, noise, {
         let (s, t) = (span.s, span.t);
         let (alpha_s, sigma_s, alpha_t, sigma_t) =
             (span.alpha_s, span.sigma_s, span.alpha_t, span.sigma_t);
@@ -166,5 +108,5 @@ impl Method for ExpIntegratorScore {
             let z = noise.standard_normal(x);
             S::lin(&[(1.0, &mean), (var.max(0.0).sqrt(), &z)])
         }
-    }
+    });
 }

@@ -4,8 +4,8 @@
 //! then the predictor UniP of order min(order, N − i, i + 1) steps to node i + 1. λ = ln(α/σ), as the
 //! library.
 
-use super::{Anchor, Grid, History, Method, Span};
-use crate::algebra::{Algebra, Denoiser, Noise};
+use super::{Anchor, Grid, Method};
+use crate::algebra::Algebra;
 use crate::schedule::Schedule;
 use nalgebra::{DMatrix, DVector};
 
@@ -73,9 +73,6 @@ impl Method for UniPc {
     fn history_len(&self) -> usize {
         self.order
     }
-    fn nfe_step(&self, _sigma_t: f64) -> usize {
-        1
-    }
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
@@ -84,20 +81,7 @@ impl Method for UniPc {
         let n = times.len().saturating_sub(1);
         (0..n).map(|i| self.order.min(n - i)).collect()
     }
-    fn step<S, D, N>(
-        &self,
-        _schedule: &dyn Schedule,
-        span: &Span,
-        x: &S,
-        hist: &mut History<S>,
-        model: &D,
-        _noise: &mut N,
-    ) -> S
-    where
-        S: Algebra,
-        D: Denoiser<S> + ?Sized,
-        N: Noise<S> + ?Sized,
-    {
+    step!(self, _schedule, span, x, hist, model, _noise, {
         let (l_i, l_t) = span.ratio_lambdas();
         let m_i = model.denoise(x, span.alpha_s, span.sigma_s);
         let ms = &mut hist.outputs;
@@ -162,5 +146,5 @@ impl Method for UniPc {
             order: this_order,
         });
         next
-    }
+    });
 }
