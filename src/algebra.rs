@@ -62,9 +62,6 @@ pub struct PcgNoise {
 }
 
 impl PcgNoise {
-    pub fn new(rng: Pcg64) -> Self {
-        Self { rng }
-    }
     pub fn seeded(seed: u64) -> Self {
         Self {
             rng: Pcg64::seed_from_u64(seed),
@@ -312,17 +309,12 @@ impl Denoiser<Form> for Gaussian {
                 _ => alpha * l / (alpha * alpha * l + sigma * sigma),
             })
             .collect();
-        // x̂₀ = k x + (1 − k α) μ, one pass per row.
-        let c =
-            x.c.iter()
-                .zip(&k)
-                .zip(mu.iter())
-                .map(|((c, k), m)| k * c + (1.0 - k * alpha) * m)
-                .collect();
-        let a =
-            x.a.iter()
-                .map(|ak| ak.iter().zip(&k).map(|(a, k)| a * k).collect())
-                .collect();
-        Form { c, a }
+        // x̂₀ = k x + (1 − k α) μ.
+        let b: Vec<f64> = k
+            .iter()
+            .zip(mu.iter())
+            .map(|(k, m)| (1.0 - k * alpha) * m)
+            .collect();
+        x.diag_affine(&k, &b)
     }
 }

@@ -10,7 +10,7 @@
 //! (reference numbers in `tests/data/diffusers/`).
 
 use crate::algebra::{Algebra, Denoiser, Form, FormNoise, Noise};
-use crate::sampler::{DdpmVariance, History, Sampler};
+use crate::sampler::{drive, DdpmVariance, Leg, Sampler};
 use crate::schedule::{BetaSchedule, Discrete, Schedule};
 use crate::target::Gaussian;
 use anyhow::{bail, ensure, Result};
@@ -118,221 +118,6 @@ fn sigma_to_t(sigma: f64, sigma_bar: &[f64]) -> f64 {
     let (lo, hi) = (logs[low], logs[low + 1]);
     let w = ((lo - ls) / (lo - hi)).clamp(0.0, 1.0);
     (1.0 - w) * low as f64 + w * (low + 1) as f64
-}
-
-/// `DPMSolverSinglestepScheduler.get_order_list` with `lower_order_final` (which the library forces on), and
-/// order 1 on the last step when the final σ̄ is 0.
-fn singlestep_order_list(steps: usize, order: usize, final_zero: bool) -> Vec<usize> {
-    let rep = |pat: &[usize], times: usize| -> Vec<usize> {
-        pat.iter()
-            .copied()
-            .cycle()
-            .take(pat.len() * times)
-            .collect()
-    };
-    let mut o = match order {
-        3 => match steps % 3 {
-            0 => [
-                rep(&[1, 2, 3], (steps / 3).saturating_sub(1)),
-                vec![1, 2],
-                vec![1],
-            ]
-            .concat(),
-            1 => [rep(&[1, 2, 3], steps / 3), vec![1]].concat(),
-            _ => [rep(&[1, 2, 3], steps / 3), vec![1, 2]].concat(),
-        },
-        2 => match steps % 2 {
-            0 => [rep(&[1, 2], (steps / 2).saturating_sub(1)), vec![1, 1]].concat(),
-            _ => [rep(&[1, 2], steps / 2), vec![1]].concat(),
-        },
-        _ => vec![1; steps],
-    };
-    o.truncate(steps);
-    if final_zero {
-        if let Some(last) = o.last_mut() {
-            *last = 1;
-        }
-    }
-    o
-}
-
-/// DPM-Solver++ singlestep as `DPMSolverSinglestepScheduler` runs it (dpmsolver++, midpoint): at step i of
-/// order k the model is called at node i on the current state; the update restarts from the group's first
-/// node g = i − k + 1 (state `xg`) with the outputs m at nodes g..=i:
-/// k = 1: x = (σ_t/σ_g) xg − α_t(e^{−h} − 1) m_g;
-/// k = 2: D1 = (m_i − m_g)/r0, x = (σ_t/σ_g) xg − α_t(e^{−h} − 1)(m_g + ½ D1);
-/// k = 3: D1 = (m_i − m_g)/r0, x = (σ_t/σ_g) xg − α_t(e^{−h} − 1) m_g + α_t((e^{−h} − 1)/h + 1) D1,
-/// with h = λ_t − λ_g and r0 = (λ_i − λ_g)/h.
-fn run_singlestep<S, D, N>(
-    nodes: &NodeSchedule,
-    orders: &[usize],
-    mut x: S,
-    model: &D,
-    noise: &mut N,
-) -> S
-where
-    S: Algebra,
-    D: Denoiser<S> + ?Sized,
-    N: Noise<S> + ?Sized,
-{
-    let lam = |k: usize| (nodes.alphas[k] / nodes.sigmas[k]).ln();
-    let mut xg = x.clone();
-    let mut ms: Vec<S> = Vec::new(); // model outputs of the current group
-    for (i, &k) in orders.iter().enumerate() {
-        if k == 1 {
-            xg = x.clone();
-            ms.clear();
-        }
-        ms.push(model.denoise(&x, nodes.alphas[i], nodes.sigmas[i]));
-        let g = i + 1 - k;
-        let (a_t, s_t) = (nodes.alphas[i + 1], nodes.sigmas[i + 1]);
-        let h = lam(i + 1) - lam(g);
-        let e = (-h).exp_m1();
-        let (m_g, m_i) = (&ms[0], &ms[ms.len() - 1]);
-        let r0 = (lam(i) - lam(g)) / h;
-        x = match k {
-            1 => S::lin(&[(s_t / nodes.sigmas[g], &xg), (-a_t * e, m_g)]),
-            2 => S::lin(&[
-                (s_t / nodes.sigmas[g], &xg),
-                (-a_t * e * (1.0 - 0.5 / r0), m_g),
-                (-a_t * e * 0.5 / r0, m_i),
-            ]),
-            _ => {
-                let c = a_t * (e / h + 1.0) / r0;
-                S::lin(&[(s_t / nodes.sigmas[g], &xg), (-a_t * e - c, m_g), (c, m_i)])
-            }
-        };
-        let mut live: Vec<&mut S> = std::iter::once(&mut x)
-            .chain(std::iter::once(&mut xg))
-            .chain(ms.iter_mut())
-            .collect();
-        noise.rebase(&mut live);
-    }
-    x
-}
-
-/// The UniPC (B(h) = e^{−h} − 1, data prediction) coefficients of Zhao et al. 2023 as diffusers computes
-/// them: for ratios `rks` (r_k = (λ_{s_k} − λ_{s_0})/h, then 1), rows R_i = rks^{i−1} and b_i =
-/// h φ_{i+1}(h)·i!/B(h), i = 1..order (h φ_k by the recursion φ_{k+1} = φ_k/(−h) − 1/k!).
-fn unipc_system(
-    rks: &[f64],
-    h: f64,
-    order: usize,
-) -> (nalgebra::DMatrix<f64>, nalgebra::DVector<f64>, f64, f64) {
-    let hh = -h;
-    let h_phi_1 = hh.exp_m1();
-    let mut h_phi_k = h_phi_1 / hh - 1.0;
-    let b_h = hh.exp_m1();
-    let mut factorial = 1.0;
-    let r = nalgebra::DMatrix::from_fn(order, rks.len(), |i, k| rks[k].powi(i as i32));
-    let mut b = nalgebra::DVector::zeros(order);
-    for i in 1..=order {
-        b[i - 1] = h_phi_k * factorial / b_h;
-        factorial *= (i + 1) as f64;
-        h_phi_k = h_phi_k / hh - 1.0 / factorial;
-    }
-    (r, b, h_phi_1, b_h)
-}
-
-fn solve_small(r: &nalgebra::DMatrix<f64>, b: &nalgebra::DVector<f64>) -> nalgebra::DVector<f64> {
-    r.clone()
-        .lu()
-        .solve(b)
-        .expect("UniPC: singular coefficient system")
-}
-
-/// UniPC as `UniPCMultistepScheduler` runs it (bh2, predict_x0, corrector on every step after the first,
-/// `lower_order_final`): at node i the model output m_i (x̂₀ of the uncorrected state) first corrects the
-/// state (UniC of the previous order, from the previous state), then the predictor UniP of order
-/// min(order, N − i, i + 1) steps to node i + 1.
-fn run_unipc<S, D, N>(nodes: &NodeSchedule, order: usize, mut x: S, model: &D, noise: &mut N) -> S
-where
-    S: Algebra,
-    D: Denoiser<S> + ?Sized,
-    N: Noise<S> + ?Sized,
-{
-    let lam = |k: usize| (nodes.alphas[k] / nodes.sigmas[k]).ln();
-    let n = nodes.alphas.len() - 1;
-    let mut ms: Vec<S> = Vec::new(); // model outputs m_0..m_{i−1}, newest last (at most `order`)
-    let mut last: Option<S> = None;
-    let mut prev_order = 1;
-    for i in 0..n {
-        let m_i = model.denoise(&x, nodes.alphas[i], nodes.sigmas[i]);
-        if let Some(x_last) = &last {
-            // UniC from node i − 1 to node i with the new output m_i.
-            let (s0, t) = (i - 1, i);
-            let h = lam(t) - lam(s0);
-            let m0 = &ms[ms.len() - 1];
-            let rks: Vec<f64> = (1..prev_order)
-                .map(|k| (lam(i - 1 - k) - lam(s0)) / h)
-                .chain([1.0])
-                .collect();
-            let (r, b, h_phi_1, b_h) = unipc_system(&rks, h, prev_order);
-            let rhos: Vec<f64> = if prev_order == 1 {
-                vec![0.5]
-            } else {
-                solve_small(&r, &b).iter().copied().collect()
-            };
-            let (a_t, s_t) = (nodes.alphas[t], nodes.sigmas[t]);
-            let mut terms: Vec<(f64, &S)> =
-                vec![(s_t / nodes.sigmas[s0], x_last), (-a_t * h_phi_1, m0)];
-            let mut c_m0 = 0.0;
-            for k in 1..prev_order {
-                let mk = &ms[ms.len() - 1 - k];
-                let c = -a_t * b_h * rhos[k - 1] / rks[k - 1];
-                terms.push((c, mk));
-                c_m0 -= c;
-            }
-            let c_t = -a_t * b_h * rhos[prev_order - 1];
-            terms.push((c_t, &m_i));
-            c_m0 -= c_t;
-            terms[1].0 += c_m0;
-            x = S::lin(&terms);
-        }
-        ms.push(m_i);
-        if ms.len() > order {
-            ms.remove(0);
-        }
-        let this_order = order.min(n - i).min(i + 1);
-        // UniP from node i to node i + 1.
-        let (s0, t) = (i, i + 1);
-        let h = lam(t) - lam(s0);
-        let (a_t, s_t) = (nodes.alphas[t], nodes.sigmas[t]);
-        let m0 = &ms[ms.len() - 1];
-        let rks: Vec<f64> = (1..this_order)
-            .map(|k| (lam(i - k) - lam(s0)) / h)
-            .chain([1.0])
-            .collect();
-        let (r, b, h_phi_1, b_h) = unipc_system(&rks, h, this_order);
-        let mut terms: Vec<(f64, &S)> = vec![(s_t / nodes.sigmas[s0], &x), (-a_t * h_phi_1, m0)];
-        if this_order >= 2 {
-            let rhos: Vec<f64> = if this_order == 2 {
-                vec![0.5]
-            } else {
-                let k = this_order - 1;
-                let rr = r.view((0, 0), (k, k)).into_owned();
-                let bb = b.rows(0, k).into_owned();
-                solve_small(&rr, &bb).iter().copied().collect()
-            };
-            let mut c_m0 = 0.0;
-            for k in 1..this_order {
-                let c = -a_t * b_h * rhos[k - 1] / rks[k - 1];
-                terms.push((c, &ms[ms.len() - 1 - k]));
-                c_m0 -= c;
-            }
-            terms[1].0 += c_m0;
-        }
-        let next = S::lin(&terms);
-        last = Some(x);
-        x = next;
-        prev_order = this_order;
-        let mut live: Vec<&mut S> = std::iter::once(&mut x)
-            .chain(last.iter_mut())
-            .chain(ms.iter_mut())
-            .collect();
-        noise.rebase(&mut live);
-    }
-    x
 }
 
 /// A schedule given by explicit nodes: time k (an integer) has (α_k, σ_k). Only node-based samplers
@@ -447,8 +232,9 @@ pub struct Config {
 /// What a configuration runs: nodes, the sampler and node pair of every step, the initial law's scale.
 pub struct Plan {
     pub nodes: NodeSchedule,
-    /// (sampler, from node, to node, how many past x̂₀ a multistep sampler may use at this step).
-    pub steps: Vec<(Sampler, usize, usize, usize)>,
+    /// Every step: the sampler, from node, to node, and the highest order it may take (the library's
+    /// order schedule).
+    pub steps: Vec<Leg>,
     /// x̄_T ~ N(0, init_noise_sigma²) in the scheduler's own variable (DDPM/DDIM: x itself, 1).
     pub init_noise_sigma: f64,
     /// The standard deviation of x_T in DDPM scale: init_noise_sigma (DDPM/DDIM) or α_T·init_noise_sigma
@@ -456,10 +242,6 @@ pub struct Plan {
     pub init_std: f64,
     /// The timestep of each step's model call.
     pub model_timesteps: Vec<f64>,
-    /// DPM-Solver++ singlestep: the order of every step (then `steps` only gives the nodes).
-    pub singlestep_orders: Option<Vec<usize>>,
-    /// UniPC of this order (then `steps` only gives the nodes).
-    pub unipc_order: Option<usize>,
 }
 
 impl Config {
@@ -486,7 +268,12 @@ impl Config {
                     } else {
                         variance
                     };
-                    steps.push((Sampler::Ddpm(v), s, e, 0));
+                    steps.push(Leg {
+                        sampler: Sampler::Ddpm(v),
+                        from: s as f64,
+                        to: e as f64,
+                        max_order: 1,
+                    });
                 }
                 Ok(Plan {
                     nodes,
@@ -494,8 +281,6 @@ impl Config {
                     init_noise_sigma: 1.0,
                     init_std: 1.0,
                     model_timesteps: ts,
-                    singlestep_orders: None,
-                    unipc_order: None,
                 })
             }
             Scheduler::Ddim {
@@ -526,7 +311,12 @@ impl Config {
                     } else {
                         final_abar
                     });
-                    steps.push((Sampler::Ddim { eta }, s, e, 0));
+                    steps.push(Leg {
+                        sampler: Sampler::Ddim { eta },
+                        from: s as f64,
+                        to: e as f64,
+                        max_order: 1,
+                    });
                 }
                 Ok(Plan {
                     nodes,
@@ -534,8 +324,6 @@ impl Config {
                     init_noise_sigma: 1.0,
                     init_std: 1.0,
                     model_timesteps: ts,
-                    singlestep_orders: None,
-                    unipc_order: None,
                 })
             }
             Scheduler::DpmSolverPp {
@@ -584,7 +372,7 @@ impl Config {
                     }
                     Scheduler::UniPc { .. } => {
                         ensure!((1..=3).contains(&order), "UniPC orders 1–3");
-                        (Sampler::DpmSolverPp1, false)
+                        (Sampler::UniPc { order }, false)
                     }
                     Scheduler::Deis { .. } => {
                         ensure!((1..=3).contains(&order), "DEIS orders 1–3");
@@ -595,7 +383,7 @@ impl Config {
                             (1..=3).contains(&order),
                             "dpm-solver++ singlestep orders 1–3"
                         );
-                        (Sampler::DpmSolverPp1, false)
+                        (Sampler::DpmSolverPpSinglestep { order }, false)
                     }
                     _ => {
                         ensure!(
@@ -649,34 +437,38 @@ impl Config {
                     (true, false) => sigma_bar[0],
                 };
                 nodes.push_sigma_bar(last);
-                for k in 0..n {
-                    let mut o = order.min(k + 1);
-                    if k == n - 1 && (!final_sigma_min || n < 15) {
-                        o = 1;
-                    }
-                    if k + 2 == n && n < 15 {
-                        o = o.min(2);
-                    }
-                    steps.push((sampler, k, k + 1, o - 1));
+                // Singlestep and UniPC follow their own order schedule (the sampler's); the multistep
+                // DPM-Solver/DEIS the library's warm-up and `lower_order_final` (order 1 on the last step
+                // when the final σ̄ is 0 or N < 15, order ≤ 2 on the second to last when N < 15).
+                let times: Vec<f64> = (0..=n).map(|k| k as f64).collect();
+                let own = sampler.order_caps(&nodes, &times);
+                for (k, &own_k) in own.iter().enumerate() {
+                    let max_order = match self.scheduler {
+                        Scheduler::DpmSolverSinglestep { .. } | Scheduler::UniPc { .. } => own_k,
+                        _ => {
+                            let mut o = order.min(k + 1);
+                            if k == n - 1 && (!final_sigma_min || n < 15) {
+                                o = 1;
+                            }
+                            if k + 2 == n && n < 15 {
+                                o = o.min(2);
+                            }
+                            o
+                        }
+                    };
+                    steps.push(Leg {
+                        sampler,
+                        from: k as f64,
+                        to: (k + 1) as f64,
+                        max_order,
+                    });
                 }
-                let singlestep_orders = match self.scheduler {
-                    Scheduler::DpmSolverSinglestep { .. } => {
-                        Some(singlestep_order_list(n, order, !final_sigma_min))
-                    }
-                    _ => None,
-                };
-                let unipc_order = match self.scheduler {
-                    Scheduler::UniPc { .. } => Some(order),
-                    _ => None,
-                };
                 Ok(Plan {
                     nodes,
                     steps,
                     init_noise_sigma: 1.0,
                     init_std: 1.0,
                     model_timesteps: ts,
-                    singlestep_orders,
-                    unipc_order,
                 })
             }
             Scheduler::Euler { .. } | Scheduler::EulerAncestral | Scheduler::Heun => {
@@ -713,7 +505,12 @@ impl Config {
                     _ => Sampler::EulerVe,
                 };
                 for k in 0..ts.len() {
-                    steps.push((sampler, k, k + 1, 0));
+                    steps.push(Leg {
+                        sampler,
+                        from: k as f64,
+                        to: (k + 1) as f64,
+                        max_order: 1,
+                    });
                 }
                 let max = sig.iter().cloned().fold(0.0, f64::max);
                 let init = match self.spacing {
@@ -727,8 +524,6 @@ impl Config {
                     init_noise_sigma: init,
                     init_std,
                     model_timesteps: ts,
-                    singlestep_orders: None,
-                    unipc_order: None,
                 })
             }
         }
@@ -736,41 +531,29 @@ impl Config {
 }
 
 impl Plan {
-    /// Run the plan from `x` (at the first node, in DDPM scale) through every step. Multistep samplers see
-    /// the last `history` x̂₀ of the run (the library's order schedule); every live value is rebased.
-    pub fn run<S, D, N>(&self, mut x: S, model: &D, noise: &mut N) -> S
+    /// Run the plan from `x` (at the first node, in DDPM scale) through every step, in the samplers' one
+    /// run loop ([`drive`]). Multistep samplers keep at least their two newest outputs between steps (as
+    /// the library's buffer; the step itself uses no more than its order allows); every live value is
+    /// rebased.
+    pub fn run<S, D, N>(&self, x: S, model: &D, noise: &mut N) -> S
     where
         S: Algebra,
         D: Denoiser<S> + ?Sized,
         N: Noise<S> + ?Sized,
     {
-        if let Some(orders) = &self.singlestep_orders {
-            return run_singlestep(&self.nodes, orders, x, model, noise);
-        }
-        if let Some(order) = self.unipc_order {
-            return run_unipc(&self.nodes, order, x, model, noise);
-        }
-        let mut hist: History<S> = Vec::new();
-        for (sampler, s, e, history) in &self.steps {
-            let mut h: History<S> = hist[hist.len().saturating_sub(*history)..].to_vec();
-            if *history == 0 {
-                h.clear();
-            }
-            x = sampler.step_with(&self.nodes, *s as f64, *e as f64, &x, &mut h, model, noise);
-            if let Some(newest) = h.last() {
-                if sampler.history_len() > 0 {
-                    hist.push(newest.clone());
-                    if hist.len() > 2 {
-                        hist.remove(0);
-                    }
-                }
-            }
-            let mut live: Vec<&mut S> = std::iter::once(&mut x)
-                .chain(hist.iter_mut().map(|(_, v)| v))
-                .collect();
-            noise.rebase(&mut live);
-        }
-        x
+        let keep = |s: Sampler| match s.history_len() {
+            0 => 0,
+            k => k.max(2),
+        };
+        drive(
+            &self.nodes,
+            &self.steps,
+            x,
+            model,
+            noise,
+            &keep,
+            &mut |_, _| {},
+        )
     }
 
     /// The exact output law on a Gaussian target, per eigen-coordinate: (mean, variance), from

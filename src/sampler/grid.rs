@@ -3,6 +3,34 @@
 use crate::schedule::Schedule;
 use anyhow::{ensure, Result};
 
+/// The grid a sampler is conventionally run on ([`super::Sampler::conventional_grid`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grid {
+    /// Uniform in t ([`uniform_t`]): the t-samplers (Euler–Maruyama, Heun/RK4 in t, DDPM).
+    UniformT,
+    /// Uniform in λ ([`uniform_logsnr`]): DPM-Solver's grid, for the exponential integrators.
+    UniformLogsnr,
+    /// EDM's ρ = 7 in σ̄ ([`edm_rho`], ending at t_min): EDM Euler/Heun.
+    EdmRho7,
+}
+
+impl Grid {
+    /// `steps + 1` times from `t_max` down to `t_min`.
+    pub fn times(
+        self,
+        schedule: &dyn Schedule,
+        t_max: f64,
+        t_min: f64,
+        steps: usize,
+    ) -> Result<Vec<f64>> {
+        match self {
+            Grid::UniformT => uniform_t(t_max, t_min, steps),
+            Grid::UniformLogsnr => uniform_logsnr(schedule, t_max, t_min, steps),
+            Grid::EdmRho7 => edm_rho(schedule, t_max, t_min, steps, 7.0, false),
+        }
+    }
+}
+
 /// `steps + 1` times uniform in t, from `t_max` down to `t_min`.
 pub fn uniform_t(t_max: f64, t_min: f64, steps: usize) -> Result<Vec<f64>> {
     ensure!(

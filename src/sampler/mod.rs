@@ -3,26 +3,59 @@
 //! Reverse dynamics run from the noisiest grid time to the cleanest; a step goes from `s` (later,
 //! noisier) to `t < s` (CONV-8: reverse time with positive steps h = s − t). Every update is stated in
 //! (α, σ) so the same code serves every schedule of CLAIMS §1.1.
+//!
+//! Layout: one file per sampler (or tightly coupled family) holds its step and its properties (label,
+//! evaluations per step, history length, stochastic or not, its conventional grid) as an implementation
+//! of [`Method`]; [`Sampler`] is the public catalogue and `with_method!` its one exhaustive dispatch (no
+//! wildcard arm: a new variant makes the compiler list every place it must appear); [`run::drive`] is the
+//! one run loop (history, rebase), shared with the `diffusers` conventions.
 
-use crate::algebra::{eps_from_x0, score_from_x0, Algebra, Denoiser, Noise};
+use crate::algebra::{Algebra, Denoiser, Noise};
 use crate::schedule::Schedule;
+use anyhow::Result;
 use std::cell::Cell;
 
-mod grid;
-mod higher;
-mod law;
-
-pub use grid::{edm_rho, quadratic_t, uniform_logsnr, uniform_t};
-pub use law::exact_law;
-
-/// Which variance DDPM ancestral sampling injects (CONV-7).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DdpmVariance {
-    /// σ² = β_n ("fixed large", the DDPM code's default).
-    Large,
-    /// σ² = β̃_n = (1 − ᾱ_{n−1})β_n/(1 − ᾱ_n) ("fixed small", the true posterior variance).
-    Small,
+/// Implements [`Method::step`] with the given names for its arguments (the signature written once; rustfmt
+/// leaves the bodies of macro calls alone, so keep them formatted by hand):
+/// `step!(self, schedule, span, x, hist, model, noise, { body })`.
+macro_rules! step {
+    ($this:ident, $sch:ident, $span:ident, $x:ident, $hist:ident, $model:ident, $noise:ident,
+     $body:block) => {
+        fn step<S, D, N>(
+            &$this,
+            $sch: &dyn $crate::schedule::Schedule,
+            $span: &$crate::sampler::Span,
+            $x: &S,
+            $hist: &mut $crate::sampler::History<S>,
+            $model: &D,
+            $noise: &mut N,
+        ) -> S
+        where
+            S: $crate::algebra::Algebra,
+            D: $crate::algebra::Denoiser<S> + ?Sized,
+            N: $crate::algebra::Noise<S> + ?Sized,
+        $body
+    };
 }
+
+mod ddim;
+mod ddpm;
+mod deis;
+mod dpm_solver;
+mod dpm_solver_pp;
+mod edm;
+mod grid;
+mod law;
+mod run;
+mod runge_kutta;
+mod score_sde;
+mod singlestep;
+mod unipc;
+
+pub use ddpm::DdpmVariance;
+pub use grid::{edm_rho, quadratic_t, uniform_logsnr, uniform_t, Grid};
+pub use law::exact_law;
+pub use run::{drive, Leg};
 
 /// A sampler of the catalogue.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -38,7 +71,8 @@ pub enum Sampler {
     EulerMaruyama { noise_level: f64 },
     /// Euler in the VE-ised variables (σ̄ = σ/α, x̄ = x/α): x̄_t = x̄_s + (σ̄_t − σ̄_s) ε̂ (DD-3).
     EulerVe,
-    /// DPM-Solver-1 (Lu et al. 2022): x_t = (α_t/α_s) x_s − σ_t (e^h − 1) ε̂, h = λ_t − λ_s.
+    /// DPM-Solver-1 (Lu et al. 2022): x_t = (α_t/α_s) x_s − σ_t (e^h − 1) ε̂, h = λ_t − λ_s; into σ_t = 0 the
+    /// limit σ_t(e^h − 1) → α_t σ_s/α_s (x_t = α_t x̂₀).
     DpmSolver1,
     /// DPM-Solver++(1) (Lu et al. 2022b), data prediction: x_t = (σ_t/σ_s) x_s − α_t (e^{−h} − 1) x̂₀.
     DpmSolverPp1,
@@ -66,12 +100,13 @@ pub enum Sampler {
     /// d' = (x̄' − D(x̄'; σ̄_t))/σ̄_t and x̄_t = x̄_s + (σ̄_t − σ̄_s)(d + d')/2 (HO-4; 2 NFE a step, 1 into σ = 0).
     EdmHeun,
     /// DPM-Solver-2, singlestep with r₁ = ½ (Lu et al. 2022, Alg. 1; CLAIMS HO-2): s₁ = t(λ_s + h/2),
-    /// u = (α_{s₁}/α_s)x − σ_{s₁}(e^{h/2} − 1)ε̂_s, x_t = (α_t/α_s)x − σ_t(e^h − 1)ε̂(u, s₁).
+    /// u = (α_{s₁}/α_s)x − σ_{s₁}(e^{h/2} − 1)ε̂_s, x_t = (α_t/α_s)x − σ_t(e^h − 1)ε̂(u, s₁). Into σ_t = 0
+    /// (h = ∞, the intermediate point at σ = 0 too) the DPM-Solver-1 step (1 NFE).
     DpmSolver2,
     /// DPM-Solver-3, singlestep with r₁ = ⅓, r₂ = ⅔ (Lu et al. 2022, Alg. 2; CLAIMS HO-2): φ₂ = (e^h − 1)/h − 1,
     /// φ₂₂ = (e^{r₂h} − 1)/(r₂h) − 1; u₁ = (α_{s₁}/α_s)x − σ_{s₁}(e^{r₁h} − 1)ε̂_s;
     /// u₂ = (α_{s₂}/α_s)x − σ_{s₂}(e^{r₂h} − 1)ε̂_s − (r₂/r₁)σ_{s₂}φ₂₂(ε̂(u₁) − ε̂_s);
-    /// x_t = (α_t/α_s)x − σ_t(e^h − 1)ε̂_s − (1/r₂)σ_t φ₂(ε̂(u₂) − ε̂_s).
+    /// x_t = (α_t/α_s)x − σ_t(e^h − 1)ε̂_s − (1/r₂)σ_t φ₂(ε̂(u₂) − ε̂_s). Into σ_t = 0 the DPM-Solver-1 step.
     DpmSolver3,
     /// DPM-Solver++(2M), multistep in the data prediction (Lu et al. 2022b, Alg. 2; official code
     /// `multistep_dpm_solver_second_update`, solver_type "dpmsolver"), generalised to the reverse-noise
@@ -91,16 +126,247 @@ pub enum Sampler {
     DpmSolverPp3M { corrected: bool },
     /// DPM-Solver-2M, multistep with noise prediction (Lu et al. 2022; diffusers `algorithm_type="dpmsolver"`,
     /// midpoint): x_t = (α_t/α_s) x − σ_t (e^h − 1) ε₀ − ½ σ_t (e^h − 1) (ε₀ − ε₁)/r₀, r₀ = h₀/h; order 1 on
-    /// the first step. History holds (λ, ε̂).
+    /// the first step and into σ_t = 0. History holds (λ, ε̂).
     DpmSolver2M,
     /// DEIS, multistep in ρ = σ/α with ε̂ interpolated by a Lagrange polynomial in log ρ through the last
     /// `order` outputs (Zhang & Chen 2022, "tAB-DEIS" in log ρ, as diffusers' `logrho`):
     /// x_t = α_t (x_s/α_s + Σ_j c_j ε̂_j), c_j = ∫_{ρ_s}^{ρ_t} ℓ_j(log ρ) dρ. Order 1 is DDIM.
     Deis { order: usize },
+    /// DPM-Solver++(2S)/(3S) as `DPMSolverSinglestepScheduler` runs it (dpmsolver++, midpoint), with the
+    /// intermediate points on the grid: the steps are grouped by the library's order list ([1, 2, …] or
+    /// [1, 2, 3, …], lower order at the end, order 1 into σ = 0); a group of order k restarts from its first
+    /// node with the model outputs at the k grid nodes it crossed. Not in [`Sampler::zoo`].
+    DpmSolverPpSinglestep { order: usize },
+    /// UniPC (Zhao et al. 2023) as `UniPCMultistepScheduler` runs it: UniP predictor + UniC corrector,
+    /// B(h) = e^{−h} − 1 ("bh2"), data prediction, `lower_order_final`. Not in [`Sampler::zoo`].
+    UniPc { order: usize },
 }
 
-/// Model outputs a multistep sampler remembers between steps: (λ, x̂₀) at earlier grid times, oldest first.
-pub type History<S> = Vec<(f64, S)>;
+/// Everything a sampler is, in one place: its properties and its step. One implementation per
+/// [`Sampler`] variant (or family), dispatched by `with_method!`.
+pub(crate) trait Method {
+    /// A stable label for CSVs.
+    fn label(&self) -> String;
+    /// Does the sampler inject noise?
+    fn is_stochastic(&self) -> bool;
+    /// How many past model outputs the sampler keeps between steps. Default: none (a one-step sampler).
+    fn history_len(&self) -> usize {
+        0
+    }
+    /// Denoiser evaluations of one step into a state of noise level `sigma_t`. Default: one.
+    fn nfe_step(&self, _sigma_t: f64) -> usize {
+        1
+    }
+    /// The grid the sampler is conventionally run on.
+    fn grid(&self) -> Grid;
+    /// The highest order each step of a run along `times` may take (multistep warm-up is the step's own
+    /// business; this is the schedule-wide part, e.g. the library's order list). Default: no limit.
+    fn order_caps(&self, _schedule: &dyn Schedule, times: &[f64]) -> Vec<usize> {
+        vec![usize::MAX; times.len().saturating_sub(1)]
+    }
+    /// One step along `span`; multistep samplers read `hist` and push their new model output (the run loop
+    /// trims it to [`Method::history_len`]).
+    fn step<S, D, N>(
+        &self,
+        schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S
+    where
+        S: Algebra,
+        D: Denoiser<S> + ?Sized,
+        N: Noise<S> + ?Sized;
+}
+
+/// Binds `$m` to the [`Method`] of a [`Sampler`] and evaluates `$body`: the one exhaustive dispatch.
+macro_rules! with_method {
+    ($sampler:expr, |$m:ident| $body:expr) => {
+        match $sampler {
+            Sampler::Ddpm(variance) => {
+                let $m = ddpm::Ddpm { variance };
+                $body
+            }
+            Sampler::Ddim { eta } => {
+                let $m = ddim::Ddim { eta };
+                $body
+            }
+            Sampler::EulerVe => {
+                let $m = ddim::EulerVe;
+                $body
+            }
+            Sampler::EulerMaruyama { noise_level } => {
+                let $m = score_sde::EulerMaruyama { noise_level };
+                $body
+            }
+            Sampler::DdpmBetaDt => {
+                let $m = score_sde::DdpmBetaDt;
+                $body
+            }
+            Sampler::ExpIntegratorScore { noise_level } => {
+                let $m = score_sde::ExpIntegratorScore { noise_level };
+                $body
+            }
+            Sampler::HeunT => {
+                let $m = runge_kutta::HeunT;
+                $body
+            }
+            Sampler::Rk4T => {
+                let $m = runge_kutta::Rk4T;
+                $body
+            }
+            Sampler::EdmEuler => {
+                let $m = edm::Edm { heun: false };
+                $body
+            }
+            Sampler::EdmHeun => {
+                let $m = edm::Edm { heun: true };
+                $body
+            }
+            Sampler::DpmSolver1 => {
+                let $m = dpm_solver::DpmSolver1;
+                $body
+            }
+            Sampler::DpmSolver2 => {
+                let $m = dpm_solver::DpmSolver2;
+                $body
+            }
+            Sampler::DpmSolver3 => {
+                let $m = dpm_solver::DpmSolver3;
+                $body
+            }
+            Sampler::DpmSolver2M => {
+                let $m = dpm_solver::DpmSolver2M;
+                $body
+            }
+            Sampler::DpmSolverPp1 => {
+                let $m = dpm_solver_pp::DpmSolverPp1;
+                $body
+            }
+            Sampler::ExpIntegrator { noise_level } => {
+                let $m = dpm_solver_pp::ExpIntegrator { noise_level };
+                $body
+            }
+            Sampler::DpmSolverPp2M { noise_level } => {
+                let $m = dpm_solver_pp::DpmSolverPp2M { noise_level };
+                $body
+            }
+            Sampler::DpmSolverPp3M { corrected } => {
+                let $m = dpm_solver_pp::DpmSolverPp3M { corrected };
+                $body
+            }
+            Sampler::Deis { order } => {
+                let $m = deis::Deis { order };
+                $body
+            }
+            Sampler::DpmSolverPpSinglestep { order } => {
+                let $m = singlestep::DpmSolverPpSinglestep { order };
+                $body
+            }
+            Sampler::UniPc { order } => {
+                let $m = unipc::UniPc { order };
+                $body
+            }
+        }
+    };
+}
+
+/// The per-step quantities, computed once: the two ends s (from) and t (to), α, σ and λ = log(α/σ)
+/// (`Schedule::logsnr`) at both, h = λ_t − λ_s, and the highest order the step may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Span {
+    pub s: f64,
+    pub t: f64,
+    pub alpha_s: f64,
+    pub sigma_s: f64,
+    pub lambda_s: f64,
+    pub alpha_t: f64,
+    pub sigma_t: f64,
+    pub lambda_t: f64,
+    pub h: f64,
+    pub max_order: usize,
+}
+
+impl Span {
+    pub fn new(schedule: &dyn Schedule, s: f64, t: f64, max_order: usize) -> Self {
+        let (lambda_s, lambda_t) = (schedule.logsnr(s), schedule.logsnr(t));
+        Self {
+            s,
+            t,
+            alpha_s: schedule.alpha(s),
+            sigma_s: schedule.sigma(s),
+            lambda_s,
+            alpha_t: schedule.alpha(t),
+            sigma_t: schedule.sigma(t),
+            lambda_t,
+            h: lambda_t - lambda_s,
+            max_order,
+        }
+    }
+    /// λ at both ends as ln(α/σ) (one rounding away from `logsnr`'s ln α − ln σ): the route DPM-Solver-1/++1
+    /// and the diffusers-matched singlestep/UniPC formulas take.
+    pub fn ratio_lambdas(&self) -> (f64, f64) {
+        (
+            (self.alpha_s / self.sigma_s).ln(),
+            (self.alpha_t / self.sigma_t).ln(),
+        )
+    }
+    /// σ_t (e^h − 1) for a given h (the noise-prediction coefficient), with its limit α_t σ_s/α_s at σ_t = 0
+    /// (h = ∞, where the product would be 0·∞).
+    pub fn sigma_expm1(&self, h: f64) -> f64 {
+        if self.sigma_t == 0.0 {
+            self.alpha_t * self.sigma_s / self.alpha_s
+        } else {
+            self.sigma_t * h.exp_m1()
+        }
+    }
+}
+
+/// What a sampler remembers between steps: model outputs (λ, x̂₀ or ε̂) at earlier grid times, oldest
+/// first, and for restarting/correcting samplers (singlestep groups, UniPC) an earlier state.
+pub struct History<S> {
+    pub outputs: Vec<(f64, S)>,
+    pub anchor: Option<Anchor<S>>,
+}
+
+/// An earlier state with λ and σ of its grid time, and the order of the step taken from it.
+pub struct Anchor<S> {
+    pub lambda: f64,
+    pub sigma: f64,
+    pub state: S,
+    pub order: usize,
+}
+
+impl<S> Default for History<S> {
+    fn default() -> Self {
+        Self {
+            outputs: Vec::new(),
+            anchor: None,
+        }
+    }
+}
+
+impl<S> History<S> {
+    /// Keep the newest `keep` outputs (and the anchor only if anything is kept).
+    pub fn trim(&mut self, keep: usize) {
+        let n = self.outputs.len();
+        if n > keep {
+            self.outputs.drain(..n - keep);
+        }
+        if keep == 0 {
+            self.anchor = None;
+        }
+    }
+    /// Every value the history holds, for [`Noise::rebase`]: the anchor's state, then the outputs.
+    pub fn live(&mut self) -> impl Iterator<Item = &mut S> {
+        self.anchor
+            .iter_mut()
+            .map(|a| &mut a.state)
+            .chain(self.outputs.iter_mut().map(|(_, v)| v))
+    }
+}
 
 /// A denoiser wrapper that counts evaluations (to check [`Sampler::nfe`]).
 pub struct Counted<'a, D: ?Sized> {
@@ -141,65 +407,6 @@ impl Sampler {
         ]
     }
 
-    /// A stable label for CSVs.
-    pub fn label(&self) -> String {
-        match self {
-            Sampler::Ddpm(DdpmVariance::Large) => "ddpm-beta".into(),
-            Sampler::Ddpm(DdpmVariance::Small) => "ddpm-beta-tilde".into(),
-            Sampler::Ddim { eta } => format!("ddim-eta{eta}"),
-            Sampler::EulerMaruyama { noise_level } if *noise_level == 0.0 => "pf-ode-euler".into(),
-            Sampler::EulerMaruyama { noise_level } => format!("em-noise{noise_level}"),
-            Sampler::EulerVe => "euler-ve".into(),
-            Sampler::DpmSolver1 => "dpm-solver-1".into(),
-            Sampler::DpmSolverPp1 => "dpm-solver++1".into(),
-            Sampler::DdpmBetaDt => "ddpm-beta-dt".into(),
-            Sampler::ExpIntegrator { noise_level } => format!("ei-x0-noise{noise_level}"),
-            Sampler::ExpIntegratorScore { noise_level } => format!("ei-score-noise{noise_level}"),
-            Sampler::HeunT => "heun-t".into(),
-            Sampler::Rk4T => "rk4-t".into(),
-            Sampler::EdmEuler => "edm-euler".into(),
-            Sampler::EdmHeun => "edm-heun".into(),
-            Sampler::DpmSolver2 => "dpm-solver-2".into(),
-            Sampler::DpmSolver3 => "dpm-solver-3".into(),
-            Sampler::DpmSolverPp2M { noise_level } if *noise_level == 0.0 => {
-                "dpm-solver++2m".into()
-            }
-            Sampler::DpmSolverPp2M { noise_level } if *noise_level == 1.0 => {
-                "sde-dpm-solver++2m".into()
-            }
-            Sampler::DpmSolverPp2M { noise_level } => format!("dpm-solver++2m-noise{noise_level}"),
-            Sampler::DpmSolverPp3M { corrected: false } => "dpm-solver++3m".into(),
-            Sampler::DpmSolverPp3M { corrected: true } => "dpm-solver++3m-corrected".into(),
-            Sampler::DpmSolver2M => "dpm-solver-2m".into(),
-            Sampler::Deis { order } => format!("deis-{order}"),
-        }
-    }
-
-    /// Does the sampler inject noise?
-    pub fn is_stochastic(&self) -> bool {
-        match self {
-            Sampler::Ddpm(_) => true,
-            Sampler::Ddim { eta } => *eta != 0.0,
-            Sampler::EulerMaruyama { noise_level } => *noise_level != 0.0,
-            Sampler::DdpmBetaDt => true,
-            Sampler::ExpIntegrator { noise_level }
-            | Sampler::ExpIntegratorScore { noise_level }
-            | Sampler::DpmSolverPp2M { noise_level } => *noise_level != 0.0,
-            Sampler::EdmEuler
-            | Sampler::EdmHeun
-            | Sampler::DpmSolver2
-            | Sampler::DpmSolver3
-            | Sampler::DpmSolverPp3M { .. }
-            | Sampler::DpmSolver2M
-            | Sampler::Deis { .. }
-            | Sampler::EulerVe
-            | Sampler::DpmSolver1
-            | Sampler::DpmSolverPp1
-            | Sampler::HeunT
-            | Sampler::Rk4T => false,
-        }
-    }
-
     /// Every sampler of the zoo (HO-*, WP-1), ODE and SDE, with conventional parameters.
     pub fn zoo() -> Vec<Sampler> {
         vec![
@@ -223,26 +430,47 @@ impl Sampler {
         ]
     }
 
+    /// A stable label for CSVs.
+    pub fn label(&self) -> String {
+        with_method!(*self, |m| m.label())
+    }
+
+    /// Does the sampler inject noise?
+    pub fn is_stochastic(&self) -> bool {
+        with_method!(*self, |m| m.is_stochastic())
+    }
+
     /// How many past model outputs the sampler keeps (0 for one-step samplers).
     pub fn history_len(&self) -> usize {
-        match self {
-            Sampler::DpmSolverPp2M { .. } | Sampler::DpmSolver2M => 1,
-            Sampler::DpmSolverPp3M { .. } => 2,
-            Sampler::Deis { order } => order.saturating_sub(1),
-            _ => 0,
-        }
+        with_method!(*self, |m| m.history_len())
+    }
+
+    /// The grid the sampler is conventionally run on (see [`Grid`]).
+    pub fn grid(&self) -> Grid {
+        with_method!(*self, |m| m.grid())
+    }
+
+    /// `steps + 1` times of the sampler's conventional grid from `t_max` down to `t_min`: EDM ρ = 7 in σ̄ for
+    /// EDM, uniform in t for the t-samplers (Euler–Maruyama, Heun/RK4 in t, DDPM), uniform in λ otherwise.
+    pub fn conventional_grid(
+        &self,
+        schedule: &dyn Schedule,
+        t_max: f64,
+        t_min: f64,
+        steps: usize,
+    ) -> Result<Vec<f64>> {
+        self.grid().times(schedule, t_max, t_min, steps)
+    }
+
+    /// The highest order of each step of a run along `times` (`usize::MAX`: no limit beyond the sampler's).
+    pub fn order_caps(&self, schedule: &dyn Schedule, times: &[f64]) -> Vec<usize> {
+        with_method!(*self, |m| m.order_caps(schedule, times))
     }
 
     /// Denoiser evaluations of one step from `s` to `t`.
     pub fn nfe_step(&self, schedule: &dyn Schedule, t: f64) -> usize {
-        match self {
-            Sampler::HeunT | Sampler::DpmSolver2 => 2,
-            Sampler::DpmSolver3 => 3,
-            Sampler::Rk4T => 4,
-            Sampler::EdmHeun if schedule.sigma(t) == 0.0 => 1,
-            Sampler::EdmHeun => 2,
-            _ => 1,
-        }
+        let sigma_t = schedule.sigma(t);
+        with_method!(*self, |m| m.nfe_step(sigma_t))
     }
 
     /// Denoiser evaluations (NFE) of a run along `times`.
@@ -257,7 +485,7 @@ impl Sampler {
         &self,
         schedule: &dyn Schedule,
         times: &[f64],
-        mut x: S,
+        x: S,
         model: &D,
         noise: &mut N,
         observe: &mut dyn FnMut(usize, &S),
@@ -267,28 +495,57 @@ impl Sampler {
         D: Denoiser<S> + ?Sized,
         N: Noise<S> + ?Sized,
     {
-        let mut hist: History<S> = Vec::new();
-        observe(0, &x);
-        for k in 1..times.len() {
-            x = self.step_with(
-                schedule,
-                times[k - 1],
-                times[k],
-                &x,
-                &mut hist,
-                model,
-                noise,
-            );
-            let mut live: Vec<&mut S> = std::iter::once(&mut x)
-                .chain(hist.iter_mut().map(|(_, v)| v))
-                .collect();
-            noise.rebase(&mut live);
-            observe(k, &x);
-        }
-        x
+        let legs: Vec<Leg> = times
+            .windows(2)
+            .zip(self.order_caps(schedule, times))
+            .map(|(w, max_order)| Leg {
+                sampler: *self,
+                from: w[0],
+                to: w[1],
+                max_order,
+            })
+            .collect();
+        drive(
+            schedule,
+            &legs,
+            x,
+            model,
+            noise,
+            &|s| s.history_len(),
+            observe,
+        )
     }
 
     /// Run from `x` at `times[0]` down to `times.last()`.
+    ///
+    /// On Gaussian data, run on [`Form`](crate::algebra::Form)s with [`FormNoise`](crate::algebra::FormNoise),
+    /// the output is the exact law of the sampler's output. One DDIM(η = 0) step from the exact p_1 into
+    /// σ = 0 maps x ~ N(α_1μ, α_1²λ + σ_1²) to α_0 x̂₀(x) = μ + k(x − α_1μ), k = α_1λ/(α_1²λ + σ_1²), so its
+    /// output has standard deviation α_1λ/√(α_1²λ + σ_1²) against the data's √λ:
+    ///
+    /// ```
+    /// use diffusion_claims::algebra::{Form, FormNoise};
+    /// use diffusion_claims::metrics::w2_commuting;
+    /// use diffusion_claims::sampler::Sampler;
+    /// use diffusion_claims::schedule::{Schedule, VpLinear};
+    /// use diffusion_claims::target::Gaussian;
+    /// use nalgebra::DVector;
+    ///
+    /// let (mu, lam) = (vec![0.5, -1.0], vec![2.0_f64, 0.25]);
+    /// let target = Gaussian::from_eigen(DVector::from_vec(mu.clone()), DVector::from_vec(lam.clone()), None)
+    ///     .unwrap();
+    /// let sch = VpLinear::default();
+    /// let (a, s) = (sch.alpha(1.0), sch.sigma(1.0));
+    /// let x = Form::marginal(&target, a, s);
+    /// let out = Sampler::Ddim { eta: 0.0 }.run(&sch, &[1.0, 0.0], x, &target, &mut FormNoise::after(1));
+    /// let w2 = w2_commuting(&out.c, &out.variance(), &mu, &lam);
+    /// let closed = lam
+    ///     .iter()
+    ///     .map(|l| (l.sqrt() - a * l / (a * a * l + s * s).sqrt()).powi(2))
+    ///     .sum::<f64>()
+    ///     .sqrt();
+    /// assert!((w2 - closed).abs() < 1e-12 * closed);
+    /// ```
     pub fn run<S, D, N>(
         &self,
         schedule: &dyn Schedule,
@@ -321,10 +578,11 @@ impl Sampler {
         D: Denoiser<S> + ?Sized,
         N: Noise<S> + ?Sized,
     {
-        self.step_with(schedule, s, t, x, &mut Vec::new(), model, noise)
+        self.step_with(schedule, s, t, x, &mut History::default(), model, noise)
     }
 
-    /// One step from time `s` to the earlier time `t`; multistep samplers read and update `hist`.
+    /// One step from time `s` to the earlier time `t`; multistep samplers read and update `hist` (trimmed
+    /// to [`Sampler::history_len`] afterwards).
     #[allow(clippy::too_many_arguments)]
     pub fn step_with<S, D, N>(
         &self,
@@ -341,183 +599,28 @@ impl Sampler {
         D: Denoiser<S> + ?Sized,
         N: Noise<S> + ?Sized,
     {
-        match *self {
-            Sampler::EdmEuler | Sampler::EdmHeun => {
-                return higher::edm(*self == Sampler::EdmHeun, schedule, s, t, x, model)
-            }
-            Sampler::DpmSolver2 => return higher::dpm_solver_2(schedule, s, t, x, model),
-            Sampler::DpmSolver3 => return higher::dpm_solver_3(schedule, s, t, x, model),
-            // The x̂₀-frozen exponential integrator is the first-order step of SDE-DPM-Solver++ (one formula,
-            // in `higher::dpm_solver_pp_multistep`, taken with no history).
-            Sampler::ExpIntegrator { noise_level } => {
-                return higher::dpm_solver_pp_multistep(
-                    2,
-                    1.0,
-                    noise_level,
-                    schedule,
-                    s,
-                    t,
-                    x,
-                    &mut Vec::new(),
-                    model,
-                    noise,
-                )
-            }
-            Sampler::DpmSolverPp2M { noise_level } => {
-                return higher::dpm_solver_pp_multistep(
-                    2,
-                    1.0,
-                    noise_level,
-                    schedule,
-                    s,
-                    t,
-                    x,
-                    hist,
-                    model,
-                    noise,
-                )
-            }
-            Sampler::DpmSolverPp3M { corrected } => {
-                let c = if corrected { 2.0 } else { 1.0 };
-                return higher::dpm_solver_pp_multistep(
-                    3, c, 0.0, schedule, s, t, x, hist, model, noise,
-                );
-            }
-            Sampler::DpmSolver2M => return higher::dpm_solver_2m(schedule, s, t, x, hist, model),
-            Sampler::Deis { order } => return higher::deis(order, schedule, s, t, x, hist, model),
-            _ => {}
-        }
-        let (alpha_s, sigma_s) = (schedule.alpha(s), schedule.sigma(s));
-        let (alpha_t, sigma_t) = (schedule.alpha(t), schedule.sigma(t));
-        match *self {
-            Sampler::HeunT => {
-                let d1 = pf_velocity(schedule, s, x, model);
-                let pred = S::lin(&[(1.0, x), (t - s, &d1)]);
-                let d2 = pf_velocity(schedule, t, &pred, model);
-                return S::lin(&[(1.0, x), (0.5 * (t - s), &d1), (0.5 * (t - s), &d2)]);
-            }
-            Sampler::Rk4T => {
-                let (h, m) = (t - s, 0.5 * (s + t));
-                let k1 = pf_velocity(schedule, s, x, model);
-                let k2 = pf_velocity(schedule, m, &S::lin(&[(1.0, x), (0.5 * h, &k1)]), model);
-                let k3 = pf_velocity(schedule, m, &S::lin(&[(1.0, x), (0.5 * h, &k2)]), model);
-                let k4 = pf_velocity(schedule, t, &S::lin(&[(1.0, x), (h, &k3)]), model);
-                return S::lin(&[
-                    (1.0, x),
-                    (h / 6.0, &k1),
-                    (h / 3.0, &k2),
-                    (h / 3.0, &k3),
-                    (h / 6.0, &k4),
-                ]);
-            }
-            _ => {}
-        }
-        let x0 = model.denoise(x, alpha_s, sigma_s);
-        match *self {
-            Sampler::HeunT
-            | Sampler::Rk4T
-            | Sampler::EdmEuler
-            | Sampler::EdmHeun
-            | Sampler::DpmSolver2
-            | Sampler::DpmSolver3
-            | Sampler::DpmSolverPp2M { .. }
-            | Sampler::DpmSolverPp3M { .. }
-            | Sampler::DpmSolver2M
-            | Sampler::ExpIntegrator { .. }
-            | Sampler::Deis { .. } => unreachable!("handled above"),
-            Sampler::DdpmBetaDt => {
-                let beta = schedule.g2(s) * (s - t);
-                let score = score_from_x0(x, &x0, alpha_s, sigma_s);
-                let sc = 1.0 / (1.0 - beta).sqrt();
-                let z = noise.standard_normal(x);
-                S::lin(&[(sc, x), (sc * beta, &score), (beta.sqrt(), &z)])
-            }
-            Sampler::ExpIntegratorScore { noise_level } => {
-                let integral = crate::quadrature::gauss_legendre(
-                    &|u| schedule.g2(u) / schedule.alpha(u),
-                    t,
-                    s,
-                    8,
-                );
-                let score = score_from_x0(x, &x0, alpha_s, sigma_s);
-                let mean = S::lin(&[
-                    (alpha_t / alpha_s, x),
-                    (0.5 * (1.0 + noise_level) * alpha_t * integral, &score),
-                ]);
-                if noise_level == 0.0 {
-                    mean
-                } else {
-                    let var = noise_level
-                        * alpha_t
-                        * alpha_t
-                        * ((sigma_s / alpha_s).powi(2) - (sigma_t / alpha_t).powi(2));
-                    let z = noise.standard_normal(x);
-                    S::lin(&[(1.0, &mean), (var.max(0.0).sqrt(), &z)])
-                }
-            }
-            Sampler::Ddpm(variance) => {
-                let beta = 1.0 - (alpha_s * alpha_s) / (alpha_t * alpha_t);
-                let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
-                let mean = S::lin(&[
-                    (1.0 / (1.0 - beta).sqrt(), x),
-                    (-beta / sigma_s / (1.0 - beta).sqrt(), &eps),
-                ]);
-                let var = match variance {
-                    DdpmVariance::Large => beta,
-                    DdpmVariance::Small => beta * sigma_t * sigma_t / (sigma_s * sigma_s),
-                };
-                let z = noise.standard_normal(x);
-                S::lin(&[(1.0, &mean), (var.sqrt(), &z)])
-            }
-            Sampler::Ddim { eta } => {
-                let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
-                // e^{−2h} = (α_s σ_t / (α_t σ_s))².
-                let r = (alpha_s * sigma_t) / (alpha_t * sigma_s);
-                let c1 = eta * sigma_t * (1.0 - r * r).max(0.0).sqrt();
-                let c2 = (sigma_t * sigma_t - c1 * c1).max(0.0).sqrt();
-                if c1 == 0.0 {
-                    S::lin(&[(alpha_t, &x0), (c2, &eps)])
-                } else {
-                    let z = noise.standard_normal(x);
-                    S::lin(&[(alpha_t, &x0), (c2, &eps), (c1, &z)])
-                }
-            }
-            Sampler::EulerMaruyama { noise_level } => {
-                let h = s - t;
-                let (f, g2) = (schedule.f(s), schedule.g2(s));
-                let score = score_from_x0(x, &x0, alpha_s, sigma_s);
-                let drift_x = 1.0 - h * f;
-                let drift_s = h * 0.5 * (1.0 + noise_level) * g2;
-                if noise_level == 0.0 {
-                    S::lin(&[(drift_x, x), (drift_s, &score)])
-                } else {
-                    let z = noise.standard_normal(x);
-                    S::lin(&[
-                        (drift_x, x),
-                        (drift_s, &score),
-                        ((noise_level * g2 * h).sqrt(), &z),
-                    ])
-                }
-            }
-            Sampler::EulerVe => {
-                let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
-                let xbar_s = S::lin(&[(1.0 / alpha_s, x)]);
-                let xbar_t = S::lin(&[
-                    (1.0, &xbar_s),
-                    (sigma_t / alpha_t - sigma_s / alpha_s, &eps),
-                ]);
-                S::lin(&[(alpha_t, &xbar_t)])
-            }
-            Sampler::DpmSolver1 => {
-                let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
-                let h = (alpha_t / sigma_t).ln() - (alpha_s / sigma_s).ln();
-                S::lin(&[(alpha_t / alpha_s, x), (-sigma_t * h.exp_m1(), &eps)])
-            }
-            Sampler::DpmSolverPp1 => {
-                let h = (alpha_t / sigma_t).ln() - (alpha_s / sigma_s).ln();
-                S::lin(&[(sigma_t / sigma_s, x), (-alpha_t * (-h).exp_m1(), &x0)])
-            }
-        }
+        let span = Span::new(schedule, s, t, usize::MAX);
+        let out = self.step_span(schedule, &span, x, hist, model, noise);
+        hist.trim(self.history_len());
+        out
+    }
+
+    /// One step along a precomputed [`Span`] (the run loop's entry).
+    pub(crate) fn step_span<S, D, N>(
+        &self,
+        schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S
+    where
+        S: Algebra,
+        D: Denoiser<S> + ?Sized,
+        N: Noise<S> + ?Sized,
+    {
+        with_method!(*self, |m| m.step(schedule, span, x, hist, model, noise))
     }
 }
 

@@ -207,7 +207,25 @@ fn one_step_closed_form(
                 noise_level * sch.g2(s) * h,
             )
         }
-        _ => return None,
+        // The independent route covers the foundation's first-order samplers only.
+        Sampler::EulerVe
+        | Sampler::DpmSolver1
+        | Sampler::DpmSolverPp1
+        | Sampler::DdpmBetaDt
+        | Sampler::ExpIntegrator { .. }
+        | Sampler::ExpIntegratorScore { .. }
+        | Sampler::HeunT
+        | Sampler::Rk4T
+        | Sampler::EdmEuler
+        | Sampler::EdmHeun
+        | Sampler::DpmSolver2
+        | Sampler::DpmSolver3
+        | Sampler::DpmSolverPp2M { .. }
+        | Sampler::DpmSolverPp3M { .. }
+        | Sampler::DpmSolver2M
+        | Sampler::Deis { .. }
+        | Sampler::DpmSolverPpSinglestep { .. }
+        | Sampler::UniPc { .. } => return None,
     };
     Some((&m * &m_s + b, &m * &c_s * m.transpose() + &id * noise_var))
 }

@@ -152,6 +152,6 @@ fn roundoff(plan: &crate::conventions::Plan) -> f64 {
         * plan
             .steps
             .iter()
-            .map(|(_, s, e, _)| first_order_roundoff(&plan.nodes, &[*s as f64, *e as f64]))
+            .map(|l| first_order_roundoff(&plan.nodes, &[l.from, l.to]))
             .sum::<f64>()
 }

@@ -71,8 +71,10 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
             x.a = vec![vec![table_linear.sigma_n(t0); 4]];
             let mut noise = crate::algebra::FormNoise::after(1);
             let mut mismatch: f64 = 0.0;
-            for (k, (sampler, s, e, _)) in plan.steps.iter().enumerate() {
-                x = sampler.step(&plan.nodes, *s as f64, *e as f64, &x, &point, &mut noise);
+            for (k, leg) in plan.steps.iter().enumerate() {
+                x = leg
+                    .sampler
+                    .step(&plan.nodes, leg.from, leg.to, &x, &point, &mut noise);
                 if let Some(next_t) = plan.model_timesteps.get(k + 1) {
                     let (a, sg) = (
                         table_linear.alpha_n(*next_t as usize),

@@ -1,5 +1,5 @@
-//! Helpers shared by several solver claims: the order runs on the §8 benchmark (HO-2..HO-5) and the
-//! grid each sampler is conventionally run on (the order runs and WP-1).
+//! Helpers shared by several solver claims: the order runs on the §8 benchmark (HO-2..HO-5), each sampler
+//! on its conventional grid ([`Sampler::conventional_grid`]).
 
 use super::data::HO_TABLE;
 use crate::algebra::PcgNoise;
@@ -8,32 +8,11 @@ use crate::evidence::{Figure, Series, Table};
 use crate::fixtures::{ho_mixture, HO_STARTS};
 use crate::metrics::loglog_slope;
 use crate::ode::reference_lambda_rk4;
-use crate::sampler::{edm_rho, uniform_logsnr, uniform_t, Sampler};
-use crate::schedule::{Schedule, VpLinear};
+use crate::sampler::Sampler;
+use crate::schedule::VpLinear;
 use crate::tol;
 use anyhow::Result;
 use nalgebra::DVector;
-
-/// The grid each sampler is conventionally run on: EDM ρ = 7 in σ̄ for EDM, uniform in t for the
-/// t-samplers (Euler–Maruyama, Heun/RK4 in t, DDPM), uniform in λ otherwise.
-pub(super) fn conventional_grid(
-    sampler: Sampler,
-    sch: &dyn Schedule,
-    t_max: f64,
-    t_min: f64,
-    steps: usize,
-) -> Result<Vec<f64>> {
-    match sampler {
-        Sampler::EdmEuler | Sampler::EdmHeun => edm_rho(sch, t_max, t_min, steps, 7.0, false),
-        Sampler::EulerMaruyama { .. }
-        | Sampler::HeunT
-        | Sampler::Rk4T
-        | Sampler::Ddpm(_)
-        | Sampler::DdpmBetaDt
-        | Sampler::ExpIntegratorScore { .. } => uniform_t(t_max, t_min, steps),
-        _ => uniform_logsnr(sch, t_max, t_min, steps),
-    }
-}
 
 /// Orders on the §8 benchmark: for each (sampler, expected order), the errors at N = 10·2^j, a table with
 /// the reference values where §8 has them, a figure, and the worst |slope − k| on the last two doublings.
@@ -92,7 +71,7 @@ pub(super) fn order_run(
     for &(sampler, k) in samplers {
         let mut errs = Vec::new();
         for (j, &n) in ns.iter().enumerate() {
-            let times = conventional_grid(sampler, &sch, 1.0, 1e-3, n)?;
+            let times = sampler.conventional_grid(&sch, 1.0, 1e-3, n)?;
             let err = HO_STARTS
                 .iter()
                 .zip(&refs)

@@ -1,6 +1,5 @@
 //! WP-1: Work–precision of the sampler zoo (exact W2 on a power-law Gaussian, pathwise on a 2-D mixture).
 
-use super::common::conventional_grid;
 use crate::algebra::{Form, FormNoise, PcgNoise};
 use crate::claims::{Claim, Ctx, Evidence};
 use crate::evidence::{Figure, Series, Table};
@@ -54,7 +53,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     for s in Sampler::zoo() {
         let mut pts = Vec::new();
         for &n in &ns {
-            let times = conventional_grid(s, &sch, t_max, t_min, n)?;
+            let times = s.conventional_grid(&sch, t_max, t_min, n)?;
             let x = Form::marginal(&g, a0, s0);
             let out = s.run(&sch, &times, x, &g, &mut FormNoise::after(1));
             let w2 = w2_commuting(
@@ -90,7 +89,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         let mut pts = Vec::new();
         let mut errs = Vec::new();
         for &n in &ns {
-            let times = conventional_grid(s, &sch, t_max, t_min, n)?;
+            let times = s.conventional_grid(&sch, t_max, t_min, n)?;
             let err = starts
                 .iter()
                 .zip(&refs)
@@ -130,19 +129,30 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     .figure(fig_b))
 }
 
-/// Expected order of each zoo member as an ODE solver (SDE samplers: weak order 1).
+/// Expected order of each sampler as an ODE solver (SDE samplers: weak order 1); WP-1 asks it of the zoo.
 fn zoo_order(s: Sampler) -> f64 {
     match s {
         Sampler::Rk4T => 4.0,
-        Sampler::DpmSolver3
-        | Sampler::DpmSolverPp3M { corrected: true }
-        | Sampler::Deis { order: 3 } => 3.0,
-        Sampler::Deis { order: 2 } => 2.0,
+        Sampler::DpmSolver3 | Sampler::DpmSolverPp3M { corrected: true } => 3.0,
         Sampler::HeunT
         | Sampler::EdmHeun
         | Sampler::DpmSolver2
-        | Sampler::DpmSolverPp2M { noise_level: 0.0 }
-        | Sampler::DpmSolverPp3M { corrected: false } => 2.0,
-        _ => 1.0,
+        | Sampler::DpmSolverPp3M { corrected: false }
+        | Sampler::DpmSolver2M => 2.0,
+        Sampler::Deis { order } | Sampler::DpmSolverPpSinglestep { order } => order as f64,
+        // UniC raises UniP's order by one (Zhao et al. 2023).
+        Sampler::UniPc { order } => order as f64 + 1.0,
+        Sampler::DpmSolverPp2M { noise_level: 0.0 } => 2.0,
+        Sampler::DpmSolverPp2M { .. }
+        | Sampler::Ddpm(_)
+        | Sampler::Ddim { .. }
+        | Sampler::EulerMaruyama { .. }
+        | Sampler::EulerVe
+        | Sampler::DpmSolver1
+        | Sampler::DpmSolverPp1
+        | Sampler::DdpmBetaDt
+        | Sampler::ExpIntegrator { .. }
+        | Sampler::ExpIntegratorScore { .. }
+        | Sampler::EdmEuler => 1.0,
     }
 }
