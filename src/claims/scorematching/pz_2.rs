@@ -8,6 +8,14 @@ use crate::losses::{NoiseLevel, Target};
 use crate::schedule::{all_continuous, BetaSchedule, Discrete};
 use anyhow::Result;
 
+/// α² + σ² = 1 to round-off marks a variance-preserving schedule (a few ulps of O(1) terms; tol::IDENTITY).
+const VP_TOL: f64 = 1e-12;
+/// Each side of a pointwise identity is a handful of products and one squared norm: a few hundred ulps
+/// (≈ 5e-14), times the cancellation factor of the x̂₀ conversion; 1e-13.
+const POINTWISE_REL: f64 = 1e-13;
+/// Floor of the per-schedule curve on the log axis (errors that are exactly 0 cannot be drawn).
+const PLOT_FLOOR: f64 = 1e-6;
+
 pub(super) fn claim() -> Claim {
     Claim {
         id: "PZ-2",
@@ -83,7 +91,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
                         ((a * a + s * s) / s).powi(2) * xx,
                     ),
                 ];
-                if (a * a + s * s - 1.0).abs() < 1e-12 {
+                if (a * a + s * s - 1.0).abs() < VP_TOL {
                     checks.push((
                         "VP: v_sh = (1 + exp(2 logsnr)) x0",
                         hh,
@@ -101,7 +109,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
                 let cancel = 1.0
                     + (x.norm() + s * eps_hat.norm() + a * x0.norm())
                         / (s * (&eps_hat - &e).norm());
-                let tl = 1e-13 * cancel;
+                let tl = POINTWISE_REL * cancel;
                 for (what, l, r) in checks {
                     let err = (l - r).abs() / l.abs().max(r.abs());
                     if err / tl > worst {
@@ -122,7 +130,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
                     ]);
                 }
             }
-            curve.push((t / sch.t_range().1, tmax.max(1e-6)));
+            curve.push((t / sch.t_range().1, tmax.max(PLOT_FLOOR)));
         }
         fig = fig.with(Series::line(sch.name(), curve));
     }

@@ -7,7 +7,6 @@ use crate::evidence::{Figure, Series, Table};
 use crate::fixtures::demo_mixture;
 use crate::losses::{ConsistencyScalings, EdmPrecond};
 use crate::models::{Mlp, ScoreModel};
-use crate::target::Mixture;
 use crate::tol;
 use anyhow::Result;
 use nalgebra::{DMatrix, DVector};
@@ -26,36 +25,14 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let sigma_data = 0.5;
     let base = demo_mixture();
     // Whiten the mixture: zero mean and E[x₀x₀ᵀ] = σ_d² I (non-Gaussian data, as PZ-3 allows).
-    let mean1 = base
-        .weights
-        .iter()
-        .zip(&base.means)
-        .fold(DVector::zeros(2), |a, (w, m)| a + m * *w);
-    let mut cov = DMatrix::zeros(2, 2);
-    for ((w, m), c) in base.weights.iter().zip(&base.means).zip(&base.covs) {
-        let dm = m - &mean1;
-        cov += (c + &dm * dm.transpose()) * *w;
-    }
-    let eig = nalgebra::SymmetricEigen::new(cov);
+    let mean1 = base.mean();
+    let eig = nalgebra::SymmetricEigen::new(base.second_moment_about(&mean1));
     let a_mat = &eig.eigenvectors
         * DMatrix::from_diagonal(&eig.eigenvalues.map(|l| sigma_data / l.sqrt()))
         * eig.eigenvectors.transpose();
-    let mix = Mixture::new(
-        base.weights.clone(),
-        base.means.iter().map(|m| &a_mat * (m - &mean1)).collect(),
-        base.covs
-            .iter()
-            .map(|c| {
-                let v = &a_mat * c * a_mat.transpose();
-                (&v + v.transpose()) * 0.5
-            })
-            .collect(),
-    )?;
+    let mix = base.affine_image(&a_mat, &mean1)?;
     // Second-moment matrix of the whitened data, from the mixture (route independent of the formulas).
-    let mut m2 = DMatrix::zeros(2, 2);
-    for ((w, m), c) in mix.weights.iter().zip(&mix.means).zip(&mix.covs) {
-        m2 += (c + m * m.transpose()) * *w;
-    }
+    let m2 = mix.second_moment_about(&DVector::zeros(2));
     let d = 2.0;
     let white_err =
         (&m2 - DMatrix::identity(2, 2) * sigma_data.powi(2)).norm() / sigma_data.powi(2);

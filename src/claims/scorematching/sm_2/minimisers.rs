@@ -12,8 +12,8 @@ use anyhow::Result;
 use nalgebra::{DMatrix, DVector};
 use rand::Rng;
 
-/// The quadrature error is estimated from one halving of the panel width (`panels` vs 2·`panels`), an
-/// estimate of the coarser rule's error: a factor 10 covers its uncertainty (the θ tolerance adds cond(G)).
+/// `q_err` (`panels` vs 2·`panels`) estimates the coarser rule's error, an upper bound for the finer rule
+/// used here when the rule converges; a factor 10 covers an estimate that is small by chance.
 const QUADRATURE_MARGIN: f64 = 10.0;
 
 /// The minimiser comparison: its table, whether all three comparisons are within tolerance, and the numbers
