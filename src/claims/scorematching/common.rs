@@ -1,7 +1,9 @@
 //! Helpers shared by several score-matching claims: random models and times (SM-1..SM-4, SM-7, PZ-2), common
 //! random numbers on the mixture, and the paired Monte Carlo verdict against a quadrature constant.
 
+use crate::claims::Ctx;
 use crate::evidence::Table;
+use crate::fixtures::random_gaussian;
 use crate::losses::gaussian::AffineScore;
 use crate::losses::mixture::{constants, MixtureConstants};
 use crate::losses::NoiseLevel;
@@ -14,6 +16,7 @@ use anyhow::Result;
 use nalgebra::{DMatrix, DVector};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
+use rand_pcg::Pcg64;
 
 pub(super) fn normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     StandardNormal.sample(rng)
@@ -30,6 +33,15 @@ pub(super) fn random_affine<R: Rng + ?Sized>(d: usize, rng: &mut R) -> AffineSco
         p,
         m: normal_vec(d, rng),
     }
+}
+
+/// The exact Gaussian part of SM-2 and SM-7: the "gaussian" stream, a random d = 4 Gaussian drawn from it
+/// first, and (interior times per schedule, models per time).
+pub(super) fn gaussian_setup(ctx: &Ctx) -> (Pcg64, Gaussian, usize, usize) {
+    let mut rng = ctx.rng("gaussian");
+    let g = random_gaussian(4, &mut rng);
+    let (nt, k_theta) = ctx.scale.pick((5, 6), (20, 24));
+    (rng, g, nt, k_theta)
 }
 
 /// Interior times of a schedule's range (away from the singular ends).

@@ -2,12 +2,12 @@
 //! (σλ̇)²-weighted ε-loss (FW §8; PDM blog; CLAIMS §5).
 
 use super::common::{
-    cond_c, mixture_constants, normal_vec, paired_rows, random_affine, random_models, times, Draws,
-    PAIRED_COLUMNS,
+    cond_c, gaussian_setup, mixture_constants, normal_vec, paired_rows, random_affine,
+    random_models, times, Draws, PAIRED_COLUMNS,
 };
 use crate::claims::{Claim, Ctx, Evidence};
 use crate::evidence::{Figure, Series, Table};
-use crate::fixtures::{demo_mixture, random_gaussian};
+use crate::fixtures::demo_mixture;
 use crate::losses::gaussian as gx;
 use crate::losses::{NoiseLevel, Target};
 use crate::models::{Mlp, ScoreModel};
@@ -27,10 +27,8 @@ pub(super) fn claim() -> Claim {
 }
 
 fn check(ctx: &Ctx) -> Result<Evidence> {
-    let mut rng = ctx.rng("gaussian");
-    let d = 4;
-    let g = random_gaussian(d, &mut rng);
-    let (nt, k_theta): (usize, usize) = ctx.scale.pick((5, 6), (20, 24));
+    let (mut rng, g, nt, k_theta) = gaussian_setup(ctx);
+    let d = g.dim();
     let mut exact = Table::new(
         "gaussian",
         &[

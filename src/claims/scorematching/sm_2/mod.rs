@@ -9,8 +9,9 @@ mod gradients;
 mod minimisers;
 mod mixture;
 
+use super::common::gaussian_setup;
 use crate::claims::{Claim, Ctx, Evidence};
-use crate::fixtures::{demo_mixture, random_gaussian};
+use crate::fixtures::demo_mixture;
 use crate::losses::NoiseLevel;
 use crate::schedule::VpLinear;
 use crate::tol;
@@ -27,10 +28,7 @@ pub(in crate::claims::scorematching) fn claim() -> Claim {
 }
 
 fn check(ctx: &Ctx) -> Result<Evidence> {
-    let mut rng = ctx.rng("gaussian");
-    let d = 4;
-    let g = random_gaussian(d, &mut rng);
-    let (nt, k_theta): (usize, usize) = ctx.scale.pick((5, 6), (20, 24));
+    let (mut rng, g, nt, k_theta) = gaussian_setup(ctx);
     let gaussian::Exact {
         table: exact,
         worst: worst_exact,
@@ -54,15 +52,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let t_g = 0.4;
     let (grads, zgrad) = gradients::gradients(ctx, &mix, &sch, t_g, n_mc, &mut rng)?;
 
-    let minimisers::Minimisers {
-        table: mins,
-        ok: mins_ok,
-        features: kf,
-        rhs_err,
-        th_err,
-        q_err,
-        kappa_g,
-    } = minimisers::minimisers(&mix, &NoiseLevel::at(&sch, t_g), t_g, panels, &mut rng)?;
+    let mins = minimisers::minimisers(&mix, &NoiseLevel::at(&sch, t_g), t_g, panels, &mut rng)?;
 
     let line = figures::line(&g, &sch, &mut rng);
     let cfig = figures::constant(ctx, &g, &mix, &sch, panels)?;
@@ -71,18 +61,18 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         zmax.max(zgrad),
         tol::K_SE,
         format!(
-            "mixture (VP-linear, t ∈ {t_mc:?}): max z of mean(DSM−ESM) vs quadrature C_t and of paired Δ vs the first model over {} models, n = {n_mc}; gradients: max z of ∇DSM−∇ESM projected on 4 directions ({zgrad:.2}); Gaussian exact (8 schedules × {nt} t × {k_theta} θ, d=4, full Σ): max err/tol {worst_exact:.3} (θ-independence relative to |DSM|+|ESM|, routes relative to d/σ², hand formulas; tol 1e-12·cond(C_t)) {worst_what}; mixture routes agree to {route_err:.2} × (quadrature err + 1e-12·d/σ²); minimisers (random features, K={kf}): rhs rel err {rhs_err:.1e}, θ rel err {th_err:.1e} (tol: 10×quadrature err {q_err:.1e} × cond(G) {kappa_g:.1e})",
-            n_models
+            "mixture (VP-linear, t ∈ {t_mc:?}): max z of mean(DSM−ESM) vs quadrature C_t and of paired Δ vs the first model over {} models, n = {n_mc}; gradients: max z of ∇DSM−∇ESM projected on 4 directions ({zgrad:.2}); Gaussian exact (8 schedules × {nt} t × {k_theta} θ, d=4, full Σ): max err/tol {worst_exact:.3} (θ-independence relative to |DSM|+|ESM|, routes relative to d/σ², hand formulas; tol 1e-12·cond(C_t)) {worst_what}; mixture routes agree to {route_err:.2} × (quadrature err + 1e-12·d/σ²); minimisers (random features, K={}): rhs rel err {:.1e}, θ rel err {:.1e} (tol: 10×quadrature err {:.1e} × cond(G) {:.1e})",
+            n_models, mins.features, mins.rhs_err, mins.th_err, mins.q_err, mins.kappa_g
         ),
     )
     .require(worst_exact <= 1.0, "Gaussian exact θ-independence, routes and hand formulas")
     .require(route_err <= 1.0, "the three quadrature routes to C_t agree")
-    .require(mins_ok, "DSM and ESM minimisers coincide")
+    .require(mins.ok, "DSM and ESM minimisers coincide")
     .table(mc)
     .table(exact)
     .table(mix_consts)
     .table(grads)
-    .table(mins)
+    .table(mins.table)
     .figure(line)
     .figure(cfig))
 }
