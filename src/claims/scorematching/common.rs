@@ -1,5 +1,6 @@
-//! Helpers shared by several score-matching claims: random models and times (SM-1..SM-4, SM-7, PZ-2), common
-//! random numbers on the mixture, and the paired Monte Carlo verdict against a quadrature constant.
+//! Helpers shared by several score-matching claims: random draws, affine and nonlinear models, interior
+//! times (SM-1..SM-5, SM-7, PZ-2, PZ-3), common random numbers on the mixture, and the paired Monte Carlo
+//! verdict against a quadrature constant (SM-1..SM-4, SM-7).
 
 use crate::claims::Ctx;
 use crate::evidence::Table;
@@ -18,10 +19,12 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64;
 
+/// One N(0, 1) draw.
 pub(super) fn normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     StandardNormal.sample(rng)
 }
 
+/// A N(0, I_d) draw.
 pub(super) fn normal_vec<R: Rng + ?Sized>(d: usize, rng: &mut R) -> DVector<f64> {
     DVector::from_fn(d, |_, _| normal(&mut *rng))
 }
@@ -118,6 +121,7 @@ pub(super) fn random_models<R: Rng + ?Sized>(
     out
 }
 
+/// Mean and confidence interval at tol::LEVEL.
 pub(super) fn ci(xs: &[f64]) -> Result<MeanCi> {
     mean_ci(xs, tol::LEVEL)
 }
@@ -130,7 +134,7 @@ pub(super) fn z_of(m: &MeanCi, expected: f64, const_err: f64) -> f64 {
 /// The paired Monte Carlo verdict of "objective A − objective B is the same constant for every θ": per
 /// model, the CI of the per-sample difference against the quadrature constant, and the CI of the
 /// difference of differences against the first model (common random numbers: the θ-free part cancels).
-/// Rows are appended to `table` (columns of [`paired_columns`]); returns the largest z.
+/// Rows are appended to `table` (columns of [`PAIRED_COLUMNS`]); returns the largest z.
 pub(super) fn paired_rows(
     table: &mut Table,
     key: &str,

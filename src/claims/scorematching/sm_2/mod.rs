@@ -17,7 +17,7 @@ use crate::schedule::VpLinear;
 use crate::tol;
 use anyhow::Result;
 
-pub(in crate::claims::scorematching) fn claim() -> Claim {
+pub(super) fn claim() -> Claim {
     Claim {
         id: "SM-2",
         family: super::FAMILY,
