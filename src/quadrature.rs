@@ -10,6 +10,16 @@ pub fn simpson(values: &[f64], h: f64) -> f64 {
     s * h / 3.0
 }
 
+/// Cumulative trapezoid rule on equally spaced samples `values` with spacing `h`: entry k is the integral
+/// from the first node to node k (entry 0 is 0).
+pub fn cumulative_trapezoid(values: &[f64], h: f64) -> Vec<f64> {
+    let mut out = vec![0.0; values.len()];
+    for k in 1..values.len() {
+        out[k] = out[k - 1] + 0.5 * h * (values[k - 1] + values[k]);
+    }
+    out
+}
+
 /// Composite 8-point Gauss–Legendre quadrature of `f` on [a, b] with `panels` panels.
 pub fn gauss_legendre(f: &dyn Fn(f64) -> f64, a: f64, b: f64, panels: usize) -> f64 {
     const X: [f64; 4] = [
@@ -34,4 +44,23 @@ pub fn gauss_legendre(f: &dyn Fn(f64) -> f64, a: f64, b: f64, panels: usize) -> 
         }
     }
     sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cumulative_trapezoid_is_exact_on_linear_integrands() {
+        // f(x) = 2x + 1 on [0, 2], h = 0.25: the trapezoid rule is exact, ∫₀ˣ f = x² + x.
+        let h = 0.25;
+        let vals: Vec<f64> = (0..9).map(|k| 2.0 * (h * k as f64) + 1.0).collect();
+        let cum = cumulative_trapezoid(&vals, h);
+        assert_eq!(cum.len(), 9);
+        for (k, c) in cum.iter().enumerate() {
+            let x = h * k as f64;
+            assert!((c - (x * x + x)).abs() < 1e-14, "{k}: {c}");
+        }
+        assert!(cumulative_trapezoid(&[], h).is_empty());
+    }
 }

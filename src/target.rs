@@ -438,6 +438,65 @@ impl Mixture {
     }
 }
 
+/// Moments of a mixture's data law and of its p_t in closed form (SM-2, PZ-3).
+impl Mixture {
+    /// The mean Σ_k π_k μ_k of the data law.
+    pub fn mean(&self) -> DVector<f64> {
+        self.weights
+            .iter()
+            .zip(&self.means)
+            .fold(DVector::zeros(self.dim()), |a, (w, m)| a + m * *w)
+    }
+
+    /// The second moment about `c` of the data law: E[(x₀ − c)(x₀ − c)ᵀ] = Σ_k π_k (Σ_k + (μ_k − c)(μ_k − c)ᵀ)
+    /// (the covariance for c = the mean, E[x₀x₀ᵀ] for c = 0).
+    pub fn second_moment_about(&self, c: &DVector<f64>) -> DMatrix<f64> {
+        let d = self.dim();
+        let mut out = DMatrix::zeros(d, d);
+        for ((w, m), cov) in self.weights.iter().zip(&self.means).zip(&self.covs) {
+            let dm = m - c;
+            out += (cov + &dm * dm.transpose()) * *w;
+        }
+        out
+    }
+
+    /// (E cos(ωᵀx_t + b), E sin(ωᵀx_t + b)) under p_t, from each component's characteristic function:
+    /// Σ_k π_k e^{−½ωᵀC_kω} (cos, sin)(αωᵀμ_k + b), C_k = α²Σ_k + σ²I.
+    pub fn trig_moments(&self, omega: &DVector<f64>, b: f64, alpha: f64, sigma: f64) -> (f64, f64) {
+        let d = self.dim();
+        let (mut c, mut s) = (0.0, 0.0);
+        for ((w, mu), cov) in self.weights.iter().zip(&self.means).zip(&self.covs) {
+            let ck = cov * (alpha * alpha) + DMatrix::identity(d, d) * (sigma * sigma);
+            let damp = (-0.5 * omega.dot(&(&ck * omega))).exp();
+            let ph = omega.dot(&(mu * alpha)) + b;
+            c += w * damp * ph.cos();
+            s += w * damp * ph.sin();
+        }
+        (c, s)
+    }
+
+    /// The law of A(x₀ − c): components N(A(μ_k − c), AΣ_kAᵀ) (covariances symmetrised), same weights.
+    ///
+    /// # Errors
+    /// As [`Mixture::new`].
+    ///
+    /// # Panics
+    /// If A does not have d columns or c is not in R^d.
+    pub fn affine_image(&self, a: &DMatrix<f64>, c: &DVector<f64>) -> Result<Self> {
+        Self::new(
+            self.weights.clone(),
+            self.means.iter().map(|m| a * (m - c)).collect(),
+            self.covs
+                .iter()
+                .map(|cov| {
+                    let v = a * cov * a.transpose();
+                    (&v + v.transpose()) * 0.5
+                })
+                .collect(),
+        )
+    }
+}
+
 /// Exact quantiles (i + ½)/n, i < n, of the projection ⟨θ, x⟩ of the mixture's p_t (a 1-D mixture), by
 /// bisection on its CDF: a noise-free reference for sliced W2 (DD-6).
 pub fn projected_quantiles(
@@ -477,4 +536,87 @@ pub fn projected_quantiles(
             0.5 * (lo + hi)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1-D two-component mixture: π = (0.3, 0.7), μ = (−2, 1.5), s² = (0.09, 0.25).
+    fn mix_1d() -> Mixture {
+        Mixture::isotropic(
+            vec![0.3, 0.7],
+            vec![DVector::from_vec(vec![-2.0]), DVector::from_vec(vec![1.5])],
+            &[0.09, 0.25],
+        )
+        .unwrap()
+    }
+
+    /// A 2-D two-component mixture with full covariances.
+    fn mix_2d() -> Mixture {
+        Mixture::new(
+            vec![0.25, 0.75],
+            vec![
+                DVector::from_vec(vec![1.0, -2.0]),
+                DVector::from_vec(vec![-1.0, 2.0]),
+            ],
+            vec![
+                DMatrix::from_row_slice(2, 2, &[0.5, 0.1, 0.1, 0.2]),
+                DMatrix::from_row_slice(2, 2, &[0.3, -0.2, -0.2, 0.4]),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn mean_and_second_moment_match_hand_values_and_moments_1d() {
+        // By hand: mean = 0.25(1, −2) + 0.75(−1, 2) = (−0.5, 1).
+        let m = mix_2d().mean();
+        assert!((m[0] + 0.5).abs() < 1e-15 && (m[1] - 1.0).abs() < 1e-15);
+        // E[x₀x₀ᵀ] by hand: 0.25(Σ₁ + μ₁μ₁ᵀ) + 0.75(Σ₂ + μ₂μ₂ᵀ) = [[1.35, −2.125], [−2.125, 4.35]].
+        let s = mix_2d().second_moment_about(&DVector::zeros(2));
+        let want = DMatrix::from_row_slice(2, 2, &[1.35, -2.125, -2.125, 4.35]);
+        assert!((&s - want).amax() < 1e-14, "{s}");
+        // 1-D: about c the second moment is Var + (mean − c)², with (mean, Var) from `moments_1d`.
+        let mix = mix_1d();
+        let (mean, var) = mix.moments_1d(1.0, 0.0);
+        assert!((mix.mean()[0] - mean).abs() < 1e-15);
+        let c = 0.8;
+        let s = mix.second_moment_about(&DVector::from_vec(vec![c]))[(0, 0)];
+        assert!((s - (var + (mean - c).powi(2))).abs() < 1e-13);
+    }
+
+    #[test]
+    fn trig_moments_match_quadrature_of_the_density() {
+        let mix = mix_1d();
+        let (alpha, sigma, omega, b) = (0.8, 0.6, 1.3, 0.4);
+        let (c, s) = mix.trig_moments(&DVector::from_vec(vec![omega]), b, alpha, sigma);
+        let p = |x: f64| {
+            mix.log_density(&DVector::from_vec(vec![x]), alpha, sigma)
+                .exp()
+        };
+        let qc =
+            crate::quadrature::gauss_legendre(&|x| p(x) * (omega * x + b).cos(), -12.0, 12.0, 200);
+        let qs =
+            crate::quadrature::gauss_legendre(&|x| p(x) * (omega * x + b).sin(), -12.0, 12.0, 200);
+        assert!(
+            (c - qc).abs() < 1e-12 && (s - qs).abs() < 1e-12,
+            "{c} {qc} {s} {qs}"
+        );
+    }
+
+    #[test]
+    fn affine_image_moves_the_moments() {
+        // 1-D: A(x − c) has mean A(mean − c) and variance A²·Var (`moments_1d`).
+        let mix = mix_1d();
+        let (a, c) = (-1.7, 0.4);
+        let img = mix
+            .affine_image(
+                &DMatrix::from_element(1, 1, a),
+                &DVector::from_element(1, c),
+            )
+            .unwrap();
+        let ((m0, v0), (m1, v1)) = (mix.moments_1d(1.0, 0.0), img.moments_1d(1.0, 0.0));
+        assert!((m1 - a * (m0 - c)).abs() < 1e-14 && (v1 - a * a * v0).abs() < 1e-13);
+    }
 }

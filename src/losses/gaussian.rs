@@ -163,12 +163,3 @@ pub fn dsm_constant_laplacian(g: &Gaussian, n: &NoiseLevel) -> f64 {
     let h = mix.hessian_log_density(&(&g.mean * n.alpha), n.alpha, n.sigma);
     g.dim() as f64 / (n.sigma * n.sigma) + h.trace()
 }
-
-/// E‖y − E[y|x_t]‖² for the conditional target y = a x₀ + b ε of `target`: y = (a − bα/σ) x₀ + (b/σ) x_t,
-/// so the constant is (a − bα/σ)² σ² tr(ΣC_t⁻¹) (SM-2, SM-3, SM-7).
-pub fn conditional_constant(g: &Gaussian, target: Target, n: &NoiseLevel) -> f64 {
-    let (a, b) = target.conditional_coeffs(n);
-    let k = a - b * n.alpha / n.sigma;
-    let (a2, s2) = (n.alpha * n.alpha, n.sigma * n.sigma);
-    k * k * s2 * g.eigvals.iter().map(|l| l / (a2 * l + s2)).sum::<f64>()
-}
