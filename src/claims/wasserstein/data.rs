@@ -1,7 +1,7 @@
 //! Published numbers of the `wasserstein` family (Pierret & Galerne, ICML 2025), as printed in
 //! shared/PIERRET-GALERNE.md: the ablation table (PG-TABLE), Fig. 1 (PG-FIG1-LEFT/RIGHT), the recomputed
 //! orders' sample values (PG-ORDERS) and the truncation floor (PG-DECOMP). Cells are strings so that their
-//! printed precision ([`super::common::half_unit`]) travels with them; "−" is +∞.
+//! printed precision (`common::half_unit`) travels with them; "−" is +∞.
 
 /// The ICML table as printed: (scheme, ε, continuous p_T, continuous N_0, [NFE 50 p_T, 50 N_0, 250 p_T,
 /// 250 N_0, 500 p_T, 500 N_0, 1000 p_T, 1000 N_0]). "" = not printed; "−" = infinite.
