@@ -65,8 +65,7 @@ pub const HO_STARTS: [f64; 5] = [-2.0, -1.0, 0.0, 1.0, 2.0];
 /// A random Gaussian N(μ, Σ) in R^d with a full covariance (random rotation, spectrum log-uniform on
 /// [0.05, 5]).
 pub fn random_gaussian<R: Rng + ?Sized>(d: usize, rng: &mut R) -> Gaussian {
-    let a = DMatrix::<f64>::from_fn(d, d, |_, _| StandardNormal.sample(&mut *rng));
-    let q = a.qr().q();
+    let q = random_rotation(d, rng);
     let eig = DVector::<f64>::from_fn(d, |_, _| {
         (0.05f64.ln() + (100.0f64).ln() * rand::RngExt::random::<f64>(&mut *rng)).exp()
     });
@@ -77,4 +76,12 @@ pub fn random_gaussian<R: Rng + ?Sized>(d: usize, rng: &mut R) -> Gaussian {
         cov,
     )
     .expect("random SPD covariance")
+}
+
+/// A random orthogonal d×d matrix: the Q factor of the QR decomposition of a matrix of independent
+/// N(0, 1) draws (PG-BEYOND, FM-7, [`random_gaussian`]).
+pub fn random_rotation<R: Rng + ?Sized>(d: usize, rng: &mut R) -> DMatrix<f64> {
+    DMatrix::<f64>::from_fn(d, d, |_, _| StandardNormal.sample(&mut *rng))
+        .qr()
+        .q()
 }

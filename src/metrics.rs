@@ -167,14 +167,27 @@ pub fn w2_bures_db(
     m2: &DVector<f64>,
     b: &DMatrix<f64>,
 ) -> Result<f64> {
-    let (ra, _) = sqrtm_denman_beavers(a)?;
-    let mid = &ra * b * &ra;
-    let (rm, _) = sqrtm_denman_beavers(&(0.5 * (&mid + mid.transpose())))?;
+    let (_, rm) = bures_roots_db(a, b)?;
     Ok(
         ((m1 - m2).norm_squared() + a.trace() + b.trace() - 2.0 * rm.trace())
             .max(0.0)
             .sqrt(),
     )
+}
+
+/// The Bures OT (Monge) map from N(·, A) to N(·, B) through Denman–Beavers square roots:
+/// T = A^{−1/2}(A^{1/2} B A^{1/2})^{1/2} A^{−1/2} (FM-7's independent route to the PF-ODE map).
+pub fn bures_ot_map_db(a: &DMatrix<f64>, b: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+    let (ra_inv, rm) = bures_roots_db(a, b)?;
+    Ok(&ra_inv * rm * &ra_inv)
+}
+
+/// (A^{−1/2}, (A^{1/2} B A^{1/2})^{1/2}) by Denman–Beavers, the middle matrix symmetrised.
+fn bures_roots_db(a: &DMatrix<f64>, b: &DMatrix<f64>) -> Result<(DMatrix<f64>, DMatrix<f64>)> {
+    let (ra, ra_inv) = sqrtm_denman_beavers(a)?;
+    let mid = &ra * b * &ra;
+    let (rm, _) = sqrtm_denman_beavers(&(0.5 * (&mid + mid.transpose())))?;
+    Ok((ra_inv, rm))
 }
 
 /// A mean with its standard error and a two-sided Student-t confidence interval.

@@ -136,11 +136,19 @@ fn read_npy(path: &Path) -> Result<Vec<f64>> {
     Ok(values)
 }
 
+/// `PG_EIGENVALUES`, where set and non-empty (an empty value counts as unset).
+fn pg_eigenvalues_var() -> Option<String> {
+    std::env::var("PG_EIGENVALUES")
+        .ok()
+        .filter(|p| !p.is_empty())
+}
+
 /// The authors' CIFAR-10 spectrum (Pierret & Galerne), located by the environment variable
-/// `PG_EIGENVALUES`, else by the relative path `../shared/data/pierret-galerne/cifar10_eigenvalues_2025.npy`.
-/// `None` (with the reason) where it is absent: callers fall back to a synthetic spectrum and say so.
+/// `PG_EIGENVALUES` (unset or empty: by the relative path
+/// `../shared/data/pierret-galerne/cifar10_eigenvalues_2025.npy`). `Err` (with the reason) where it is
+/// absent or `PG_EIGENVALUES` names no file; [`read_pg_spectrum`] tells the two apart.
 pub fn pg_spectrum_path() -> std::result::Result<std::path::PathBuf, String> {
-    if let Ok(p) = std::env::var("PG_EIGENVALUES") {
+    if let Some(p) = pg_eigenvalues_var() {
         let path = std::path::PathBuf::from(&p);
         return if path.exists() {
             Ok(path)
@@ -154,5 +162,38 @@ pub fn pg_spectrum_path() -> std::result::Result<std::path::PathBuf, String> {
         Ok(default)
     } else {
         Err("PG_EIGENVALUES is not set and ../shared/data/pierret-galerne/cifar10_eigenvalues_2025.npy is absent".into())
+    }
+}
+
+/// The authors' spectrum, or why it was not supplied.
+#[derive(Clone, Debug)]
+pub enum PgSpectrum {
+    /// Read (and validated) from `path`.
+    Found {
+        values: Vec<f64>,
+        path: std::path::PathBuf,
+    },
+    /// Not supplied (`PG_EIGENVALUES` unset or empty, default path absent): the reason.
+    Absent(String),
+}
+
+/// Read the authors' spectrum ([`pg_spectrum_path`]).
+///
+/// # Errors
+/// `PG_EIGENVALUES` is set but its file is missing or malformed, or the default file is malformed: a
+/// supplied input that cannot be read is an error, never a silent fallback.
+pub fn read_pg_spectrum() -> Result<PgSpectrum> {
+    if let Some(p) = pg_eigenvalues_var() {
+        let path = std::path::PathBuf::from(&p);
+        let values = read_vector(&path, Check::NonNegative)
+            .with_context(|| format!("PG_EIGENVALUES={p} is set but unreadable"))?;
+        return Ok(PgSpectrum::Found { values, path });
+    }
+    match pg_spectrum_path() {
+        Ok(path) => Ok(PgSpectrum::Found {
+            values: read_vector(&path, Check::NonNegative)?,
+            path,
+        }),
+        Err(why) => Ok(PgSpectrum::Absent(why)),
     }
 }

@@ -9,7 +9,7 @@
 
 use diffusion_claims::claims::{registry, Scale, Verdict};
 use diffusion_claims::cli::{run_claims, DEFAULT_SEED};
-use diffusion_claims::spectrum::{read_vector, Check};
+use diffusion_claims::spectrum::{read_pg_spectrum, PgSpectrum};
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::Path;
@@ -91,21 +91,16 @@ fn every_claim_matches_committed_quick_evidence() {
     // cannot be missed (written to the terminal directly, past the test harness's output capture).
     // PG_EIGENVALUES set but unreadable is an error, not a skip.
     let mut skipped_families: Vec<&str> = Vec::new();
-    match std::env::var("PG_EIGENVALUES") {
-        Ok(p) => {
-            if let Err(e) = read_vector(Path::new(&p), Check::NonNegative) {
-                panic!("PG_EIGENVALUES={p} is set but unreadable: {e:#}");
-            }
+    match read_pg_spectrum() {
+        Err(e) => panic!("{e:#}"),
+        Ok(PgSpectrum::Absent(why)) => {
+            skipped_families.push("wasserstein");
+            let _ = writeln!(
+                std::io::stderr(),
+                "regression: SKIPPED family wasserstein — not compared with committed evidence ({why}); set PG_EIGENVALUES=/path/to/cifar10_eigenvalues_2025.npy"
+            );
         }
-        Err(_) => {
-            if let Err(why) = diffusion_claims::spectrum::pg_spectrum_path() {
-                skipped_families.push("wasserstein");
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "regression: SKIPPED family wasserstein — not compared with committed evidence ({why}); set PG_EIGENVALUES=/path/to/cifar10_eigenvalues_2025.npy"
-                );
-            }
-        }
+        Ok(PgSpectrum::Found { .. }) => {}
     }
     let claims = registry();
     let outcomes = run_claims(&claims, Scale::Quick, DEFAULT_SEED, 0, false).unwrap();
