@@ -99,6 +99,8 @@ struct Problem<'a> {
     schedule: &'a dyn Schedule,
     times: &'a [f64],
     data: &'a Density1d,
+    /// The law distances are measured to (p₀ unless [`output_law_vs`] says otherwise).
+    reference: &'a Density1d,
     /// p_T as (law, α, σ): the data law noised, or N(0, σ_T²) at σ = 0.
     start: (Density1d, f64, f64),
 }
@@ -140,14 +142,19 @@ impl Problem<'_> {
 }
 
 enum Repr<'a> {
+    /// Nodes x, Φ(x), and the start's mass w·p_T at each node.
     Map {
         problem: Problem<'a>,
         x: Vec<f64>,
         phi: Vec<f64>,
+        mass: Vec<f64>,
     },
+    /// Final grid y, density, mass w·p, CDF.
     Grid {
         y: Vec<f64>,
         p: Vec<f64>,
+        mass: Vec<f64>,
+        f: Vec<f64>,
     },
 }
 
@@ -198,38 +205,96 @@ impl Law1d<'_> {
     /// A sampler run that fails (map route).
     pub fn density_on(&self, ys: &[f64]) -> Result<Vec<f64>> {
         match &self.repr {
-            Repr::Grid { y, p } => Ok(ys.iter().map(|&v| interpolate(y, p, v)).collect()),
-            Repr::Map { problem, x, phi } => {
-                let (lo, hi) = (phi[0], phi[phi.len() - 1]);
-                let inside: Vec<usize> = (0..ys.len())
-                    .filter(|&i| ys[i] > lo && ys[i] < hi)
-                    .collect();
-                let target: Vec<f64> = inside.iter().map(|&i| ys[i]).collect();
-                // Start from linear interpolation of Φ⁻¹ on the nodes.
-                let mut xs: Vec<f64> = target.iter().map(|&v| interp_linear(phi, x, v)).collect();
-                let mut out = vec![0.0; ys.len()];
-                if xs.is_empty() {
-                    return Ok(out);
-                }
-                let mut run = problem.map(xs.clone())?;
-                for _ in 0..20 {
-                    let mut worst: f64 = 0.0;
-                    for (i, xi) in xs.iter_mut().enumerate() {
-                        let r = run.v[i] - target[i];
-                        worst = worst.max(r.abs() / (1.0 + target[i].abs()));
-                        *xi -= r / run.d[i];
+            Repr::Grid { y, p, .. } => Ok(ys.iter().map(|&v| interpolate(y, p, v)).collect()),
+            Repr::Map { problem, .. } => Ok(self
+                .invert(ys)?
+                .into_iter()
+                .map(|inv| inv.map_or(0.0, |(x, slope)| problem.start_log_pdf(x).exp() / slope))
+                .collect()),
+        }
+    }
+
+    /// The output CDF at the points `ys` (map route: F_T(Φ⁻¹(y)); grid route: interpolated).
+    ///
+    /// # Errors
+    /// A sampler run that fails (map route).
+    pub fn cdf_on(&self, ys: &[f64]) -> Result<Vec<f64>> {
+        match &self.repr {
+            Repr::Grid { y, f, .. } => Ok(ys
+                .iter()
+                .map(|&v| {
+                    if v < y[0] {
+                        0.0
+                    } else if v > y[y.len() - 1] {
+                        1.0
+                    } else {
+                        interpolate(y, f, v)
                     }
-                    run = problem.map(xs.clone())?;
-                    if worst < 1e-14 {
-                        break;
-                    }
-                }
-                for (k, &i) in inside.iter().enumerate() {
-                    out[i] = problem.start_log_pdf(xs[k]).exp() / run.d[k];
-                }
-                Ok(out)
+                })
+                .collect()),
+            Repr::Map { problem, phi, .. } => Ok(self
+                .invert(ys)?
+                .into_iter()
+                .zip(ys)
+                .map(|(inv, &y)| match inv {
+                    Some((x, _)) => problem.start_cdf_sf(x).0,
+                    None if y <= phi[0] => 0.0,
+                    None => 1.0,
+                })
+                .collect()),
+        }
+    }
+
+    /// Mean and variance of the output law, by the route's quadrature.
+    pub fn mean_var(&self) -> (f64, f64) {
+        let (pts, mass) = match &self.repr {
+            Repr::Map { phi, mass, .. } => (phi, mass),
+            Repr::Grid { y, mass, .. } => (y, mass),
+        };
+        let total: f64 = mass.iter().sum();
+        let mean = pts.iter().zip(mass).map(|(y, m)| y * m).sum::<f64>() / total;
+        let var = pts
+            .iter()
+            .zip(mass)
+            .map(|(y, m)| (y - mean) * (y - mean) * m)
+            .sum::<f64>()
+            / total;
+        (mean, var)
+    }
+
+    /// Map route: for each y inside Φ's range, (x, Φ′(x)) with Φ(x) = y, by Newton on the sampler run on
+    /// duals from linear interpolation of Φ⁻¹ on the nodes.
+    fn invert(&self, ys: &[f64]) -> Result<Vec<Option<(f64, f64)>>> {
+        let Repr::Map { problem, x, phi, .. } = &self.repr else {
+            unreachable!("map route only")
+        };
+        let (lo, hi) = (phi[0], phi[phi.len() - 1]);
+        let inside: Vec<usize> = (0..ys.len())
+            .filter(|&i| ys[i] > lo && ys[i] < hi)
+            .collect();
+        let mut out = vec![None; ys.len()];
+        if inside.is_empty() {
+            return Ok(out);
+        }
+        let target: Vec<f64> = inside.iter().map(|&i| ys[i]).collect();
+        let mut xs: Vec<f64> = target.iter().map(|&v| interp_linear(phi, x, v)).collect();
+        let mut run = problem.map(xs.clone())?;
+        for _ in 0..20 {
+            let mut worst: f64 = 0.0;
+            for (i, xi) in xs.iter_mut().enumerate() {
+                let r = run.v[i] - target[i];
+                worst = worst.max(r.abs() / (1.0 + target[i].abs()));
+                *xi -= r / run.d[i];
+            }
+            run = problem.map(xs.clone())?;
+            if worst < 1e-14 {
+                break;
             }
         }
+        for (k, &i) in inside.iter().enumerate() {
+            out[i] = Some((xs[k], run.d[k]));
+        }
+        Ok(out)
     }
 }
 
@@ -243,6 +308,23 @@ pub fn output_law<'a>(
     schedule: &'a dyn Schedule,
     times: &'a [f64],
     data: &'a Density1d,
+    start: Start,
+    accuracy: Accuracy,
+) -> Result<Law1d<'a>> {
+    output_law_vs(sampler, schedule, times, data, data, start, accuracy)
+}
+
+/// [`output_law`] with the distances measured to `reference` instead of p₀ (e.g. the exact p_{t_min}
+/// that an exact solver reaches).
+///
+/// # Errors
+/// As [`output_law`].
+pub fn output_law_vs<'a>(
+    sampler: Sampler,
+    schedule: &'a dyn Schedule,
+    times: &'a [f64],
+    data: &'a Density1d,
+    reference: &'a Density1d,
     start: Start,
     accuracy: Accuracy,
 ) -> Result<Law1d<'a>> {
@@ -264,12 +346,13 @@ pub fn output_law<'a>(
         schedule,
         times,
         data,
+        reference,
         start,
     };
     if sampler.is_stochastic() {
         let coarse = stochastic::propagate(&problem, accuracy.kappa)?;
         let fine = stochastic::propagate(&problem, 2.0 * accuracy.kappa)?;
-        let (d0, d1) = (coarse.distances(data), fine.distances(data));
+        let (d0, d1) = (coarse.distances(reference), fine.distances(reference));
         Ok(Law1d {
             w1: d1.w1,
             w2: d1.w2,
@@ -283,15 +366,17 @@ pub fn output_law<'a>(
             nodes: fine.y.len(),
             route: Route::Grid,
             repr: Repr::Grid {
+                mass: fine.w.iter().zip(&fine.p).map(|(a, b)| a * b).collect(),
                 y: fine.y,
                 p: fine.p,
+                f: fine.f,
             },
         })
     } else {
         let coarse = map_route(&problem, accuracy.panels)?;
         let fine = map_route(&problem, 2 * accuracy.panels)?;
         let (d0, d1) = (coarse.0, fine.0);
-        let (x, phi, min_slope) = (fine.1, fine.2, fine.3);
+        let (x, phi, min_slope, mass) = (fine.1, fine.2, fine.3, fine.4);
         Ok(Law1d {
             w1: d1.w1,
             w2: d1.w2,
@@ -304,13 +389,19 @@ pub fn output_law<'a>(
             resolution: f64::INFINITY,
             nodes: x.len(),
             route: Route::Map,
-            repr: Repr::Map { problem, x, phi },
+            repr: Repr::Map {
+                problem,
+                x,
+                phi,
+                mass,
+            },
         })
     }
 }
 
-/// The map route at `panels` panels: (distances, nodes, Φ at the nodes, min Φ′).
-fn map_route(problem: &Problem, panels: usize) -> Result<(Distances, Vec<f64>, Vec<f64>, f64)> {
+/// The map route at `panels` panels: (distances, nodes, Φ at the nodes, min Φ′, start mass w·p_T).
+type MapRun = (Distances, Vec<f64>, Vec<f64>, f64, Vec<f64>);
+fn map_route(problem: &Problem, panels: usize) -> Result<MapRun> {
     let (lo, hi) = problem.start_domain(START_TAIL);
     let mut nodes = Vec::with_capacity(panels * 16);
     density::push_panels(lo, hi, panels, (false, false), &mut nodes);
@@ -320,7 +411,7 @@ fn map_route(problem: &Problem, panels: usize) -> Result<(Distances, Vec<f64>, V
     let (f, s): (Vec<f64>, Vec<f64>) = x.iter().map(|&v| problem.start_cdf_sf(v)).unzip();
     let min_slope = out.d.iter().cloned().fold(f64::INFINITY, f64::min);
     let dist = distances(
-        problem.data,
+        problem.reference,
         &Pushed {
             w: &w,
             p: &p,
@@ -330,7 +421,8 @@ fn map_route(problem: &Problem, panels: usize) -> Result<(Distances, Vec<f64>, V
             dphi: &out.d,
         },
     );
-    Ok((dist, x, out.v, min_slope))
+    let mass = w.iter().zip(&p).map(|(a, b)| a * b).collect();
+    Ok((dist, x, out.v, min_slope, mass))
 }
 
 /// A law on nodes (quadrature weights `w`, density `p`, CDF pair `f`, `s`) pushed through an increasing
