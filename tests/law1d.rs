@@ -214,11 +214,15 @@ fn rk4_pf_ode_converges_to_the_exact_marginal() {
             &data,
             &reference,
             Start::Marginal,
-            Accuracy::default(),
+            Accuracy {
+                panels: 64,
+                ..Accuracy::default()
+            },
         )
         .unwrap();
         eprintln!("RK4 {n} steps: W2 {:.3e} (±{:.1e})", law.w2, law.error.w2);
-        assert!(law.error.w2 < 0.01 * law.w2);
+        // The quadrature resolves W2 far below its size (measured: n/2n difference ≤ 4e-10).
+        assert!(law.error.w2 < 1e-3 * law.w2);
         w2s.push(law.w2);
     }
     let fit = loglog_slope(&steps, &w2s, tol::LEVEL).unwrap();

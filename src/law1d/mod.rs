@@ -373,8 +373,9 @@ pub fn output_law_vs<'a>(
             },
         })
     } else {
-        let coarse = map_route(&problem, accuracy.panels)?;
-        let fine = map_route(&problem, 2 * accuracy.panels)?;
+        let (lo, hi) = problem.start_domain(START_TAIL);
+        let coarse = map_route(&problem, &layout(&problem, lo, hi, accuracy.panels)?)?;
+        let fine = map_route(&problem, &layout(&problem, lo, hi, 2 * accuracy.panels)?)?;
         let (d0, d1) = (coarse.0, fine.0);
         let (x, phi, min_slope, mass) = (fine.1, fine.2, fine.3, fine.4);
         Ok(Law1d {
@@ -401,10 +402,11 @@ pub fn output_law_vs<'a>(
 
 /// The map route at `panels` panels: (distances, nodes, Φ at the nodes, min Φ′, start mass w·p_T).
 type MapRun = (Distances, Vec<f64>, Vec<f64>, f64, Vec<f64>);
-fn map_route(problem: &Problem, panels: usize) -> Result<MapRun> {
-    let (lo, hi) = problem.start_domain(START_TAIL);
-    let mut nodes = Vec::with_capacity(panels * 16);
-    density::push_panels(lo, hi, panels, (false, false), &mut nodes);
+fn map_route(problem: &Problem, cuts: &[f64]) -> Result<MapRun> {
+    let mut nodes = Vec::with_capacity(cuts.len() * 16);
+    for c in cuts.windows(2) {
+        density::push_panels(c[0], c[1], 1, (false, false), &mut nodes);
+    }
     let (x, w): (Vec<f64>, Vec<f64>) = nodes.into_iter().unzip();
     let out = problem.map(x.clone())?;
     let p: Vec<f64> = x.iter().map(|&v| problem.start_log_pdf(v).exp()).collect();
@@ -423,6 +425,36 @@ fn map_route(problem: &Problem, panels: usize) -> Result<MapRun> {
     );
     let mass = w.iter().zip(&p).map(|(a, b)| a * b).collect();
     Ok((dist, x, out.v, min_slope, mass))
+}
+
+/// Pilot points for the panel layout.
+const PILOT: usize = 65;
+
+/// Panel boundaries on [lo, hi] equidistributing the arc length of Φ (in units of the domain and of Φ's
+/// range), from a pilot run on [`PILOT`] points: a mixture's transport map is steep between its modes,
+/// and equal panels there would need many times the nodes.
+fn layout(problem: &Problem, lo: f64, hi: f64, panels: usize) -> Result<Vec<f64>> {
+    let xs: Vec<f64> = (0..PILOT)
+        .map(|i| lo + (hi - lo) * i as f64 / (PILOT - 1) as f64)
+        .collect();
+    let pilot = problem.map(xs.clone())?;
+    let range = (pilot.v[PILOT - 1] - pilot.v[0]).abs().max(f64::MIN_POSITIVE);
+    let monitor: Vec<f64> = pilot
+        .d
+        .iter()
+        .map(|d| (1.0 + (d * (hi - lo) / range).powi(2)).sqrt())
+        .collect();
+    let mut cum = vec![0.0; PILOT];
+    for i in 1..PILOT {
+        cum[i] = cum[i - 1] + 0.5 * (monitor[i] + monitor[i - 1]) * (xs[i] - xs[i - 1]);
+    }
+    let total = cum[PILOT - 1];
+    let mut cuts: Vec<f64> = (0..=panels)
+        .map(|k| interp_linear(&cum, &xs, total * k as f64 / panels as f64))
+        .collect();
+    cuts[0] = lo;
+    cuts[panels] = hi;
+    Ok(cuts)
 }
 
 /// A law on nodes (quadrature weights `w`, density `p`, CDF pair `f`, `s`) pushed through an increasing
