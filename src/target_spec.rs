@@ -84,7 +84,10 @@ pub struct BetaSpec {
 }
 
 fn finite(field: &str, v: f64) -> Result<()> {
-    ensure!(v.is_finite(), "`{field}` is {v}: it must be a finite number");
+    ensure!(
+        v.is_finite(),
+        "`{field}` is {v}: it must be a finite number"
+    );
     Ok(())
 }
 
@@ -322,7 +325,11 @@ impl TargetSpec {
                     .enumerate()
                     .map(|(i, c)| matrix(&format!("mixture.covariances[{i}]"), c, d))
                     .collect::<Result<Vec<_>>>()?;
-                let means = m.means.iter().map(|v| DVector::from_vec(v.clone())).collect();
+                let means = m
+                    .means
+                    .iter()
+                    .map(|v| DVector::from_vec(v.clone()))
+                    .collect();
                 Mixture::new(m.weights.clone(), means, covs)
             }
             _ => bail!(
@@ -370,8 +377,10 @@ mod tests {
 
     #[test]
     fn parses_every_kind() {
-        let g = TargetSpec::from_str(r#"{"gaussian": {"mean": [0, 1], "covariance": [[1, 0.5], [0.5, 2]]}}"#)
-            .unwrap();
+        let g = TargetSpec::from_str(
+            r#"{"gaussian": {"mean": [0, 1], "covariance": [[1, 0.5], [0.5, 2]]}}"#,
+        )
+        .unwrap();
         assert_eq!(g.to_gaussian().unwrap().dim(), 2);
         let e = TargetSpec::from_str(r#"{"gaussian": {"mean": [3], "eigenvalues": [2]}}"#).unwrap();
         assert_eq!(e.to_density1d().unwrap().mean(), 3.0);
@@ -388,30 +397,45 @@ mod tests {
         ] {
             let s = TargetSpec::from_str(text).unwrap();
             assert!(s.to_density1d().is_ok());
-            assert!(s.to_mixture().unwrap_err().to_string().contains("no Gaussian-mixture form"));
+            assert!(s
+                .to_mixture()
+                .unwrap_err()
+                .to_string()
+                .contains("no Gaussian-mixture form"));
         }
     }
 
     #[test]
     fn rejects_unknown_and_missing_keys() {
-        assert!(err(r#"{"gaussian": {"mean": [0], "variance": [1]}}"#).contains("unknown field `variance`"));
+        assert!(err(r#"{"gaussian": {"mean": [0], "variance": [1]}}"#)
+            .contains("unknown field `variance`"));
         assert!(err(r#"{"cauchy": {"location": 0}}"#).contains("unknown variant `cauchy`"));
         assert!(err(r#"{"uniform": {"low": 0}}"#).contains("missing field `high`"));
         assert!(err(r#"{"gaussian": {"mean": [0]}}"#).contains("`covariance` or `eigenvalues`"));
-        assert!(err(r#"{"gaussian": {"mean": [0], "eigenvalues": [1], "covariance": [[1]]}}"#)
-            .contains("both"));
-        assert!(err(r#"{"uniform": {"low": 0, "high": 1}, "laplace": {"location": 0, "scale": 1}}"#)
-            .contains("target file"));
+        assert!(
+            err(r#"{"gaussian": {"mean": [0], "eigenvalues": [1], "covariance": [[1]]}}"#)
+                .contains("both")
+        );
+        assert!(err(
+            r#"{"uniform": {"low": 0, "high": 1}, "laplace": {"location": 0, "scale": 1}}"#
+        )
+        .contains("target file"));
     }
 
     #[test]
     fn rejects_bad_covariances() {
-        assert!(err(r#"{"gaussian": {"mean": [0, 0], "covariance": [[1, 2], [2, 1]]}}"#)
-            .contains("`gaussian.covariance` is not positive semi-definite"));
-        assert!(err(r#"{"gaussian": {"mean": [0, 0], "covariance": [[1, 0.1], [0, 1]]}}"#)
-            .contains("`gaussian.covariance` is not symmetric"));
-        assert!(err(r#"{"gaussian": {"mean": [0, 0], "covariance": [[1, 0], [0, 1], [0, 0]]}}"#)
-            .contains("`gaussian.covariance` has 3 rows"));
+        assert!(
+            err(r#"{"gaussian": {"mean": [0, 0], "covariance": [[1, 2], [2, 1]]}}"#)
+                .contains("`gaussian.covariance` is not positive semi-definite")
+        );
+        assert!(
+            err(r#"{"gaussian": {"mean": [0, 0], "covariance": [[1, 0.1], [0, 1]]}}"#)
+                .contains("`gaussian.covariance` is not symmetric")
+        );
+        assert!(
+            err(r#"{"gaussian": {"mean": [0, 0], "covariance": [[1, 0], [0, 1], [0, 0]]}}"#)
+                .contains("`gaussian.covariance` has 3 rows")
+        );
         assert!(err(r#"{"gaussian": {"mean": [0, 0], "eigenvalues": [1]}}"#)
             .contains("`gaussian.eigenvalues` has 1 entries"));
         assert!(err(r#"{"gaussian": {"mean": [0], "eigenvalues": [-1]}}"#)
@@ -430,23 +454,38 @@ mod tests {
             .contains("`mixture.weights[1]` is -0.5"));
         assert!(err(r#"{"mixture": {"weights": [0.5, 0.5], "means": [[0], [1, 2]], "covariances": [[[1]], [[1]]]}}"#)
             .contains("`mixture.means[1]` has dimension 2"));
-        assert!(err(r#"{"mixture": {"weights": [0.5, 0.5], "means": [[0], [1]], "covariances": [[[1]]]}}"#)
-            .contains("`mixture.covariances` has 1 components"));
+        assert!(err(
+            r#"{"mixture": {"weights": [0.5, 0.5], "means": [[0], [1]], "covariances": [[[1]]]}}"#
+        )
+        .contains("`mixture.covariances` has 1 components"));
         assert!(err(r#"{"mixture": {"weights": [0.5, 0.5], "means": [[0], [1]], "covariances": [[[1]], [[1, 0]]]}}"#)
             .contains("`mixture.covariances[1][0]` has 2 entries"));
-        let two_d = TargetSpec::from_str(r#"{"gaussian": {"mean": [0, 0], "eigenvalues": [1, 1]}}"#).unwrap();
-        assert!(two_d.to_density1d().unwrap_err().to_string().contains("dimension 2"));
+        let two_d =
+            TargetSpec::from_str(r#"{"gaussian": {"mean": [0, 0], "eigenvalues": [1, 1]}}"#)
+                .unwrap();
+        assert!(two_d
+            .to_density1d()
+            .unwrap_err()
+            .to_string()
+            .contains("dimension 2"));
     }
 
     #[test]
     fn rejects_bad_1d_parameters() {
-        assert!(err(r#"{"uniform": {"low": 1, "high": 1}}"#).contains("`uniform.low` (1) must be below"));
+        assert!(err(r#"{"uniform": {"low": 1, "high": 1}}"#)
+            .contains("`uniform.low` (1) must be below"));
         assert!(err(r#"{"laplace": {"location": 0, "scale": 0}}"#).contains("`laplace.scale` is 0"));
         assert!(err(r#"{"beta": {"a": 0, "b": 1, "low": 0, "high": 1}}"#).contains("`beta.a` is 0"));
-        assert!(err(r#"{"beta": {"a": 1, "b": -2, "low": 0, "high": 1}}"#).contains("`beta.b` is -2"));
-        assert!(err(r#"{"beta": {"a": 1, "b": 2, "low": 2, "high": 1}}"#).contains("`beta.low` (2) must be below"));
+        assert!(
+            err(r#"{"beta": {"a": 1, "b": -2, "low": 0, "high": 1}}"#).contains("`beta.b` is -2")
+        );
+        assert!(err(r#"{"beta": {"a": 1, "b": 2, "low": 2, "high": 1}}"#)
+            .contains("`beta.low` (2) must be below"));
         // JSON has no NaN; a spec built in code is checked all the same.
-        let nan = TargetSpec::Laplace(LaplaceSpec { location: f64::NAN, scale: 1.0 });
+        let nan = TargetSpec::Laplace(LaplaceSpec {
+            location: f64::NAN,
+            scale: 1.0,
+        });
         assert!(format!("{}", nan.validate().unwrap_err()).contains("`laplace.location` is NaN"));
         let inf = TargetSpec::Gaussian(GaussianSpec {
             mean: vec![f64::INFINITY],

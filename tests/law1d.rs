@@ -25,7 +25,13 @@ fn vp() -> VpLinear {
 }
 
 /// Closed-form W2 and KL of the affine-form engine's exact law to N(μ, v).
-fn form_distances(sampler: Sampler, sch: &dyn Schedule, times: &[f64], mu: f64, v: f64) -> (f64, f64) {
+fn form_distances(
+    sampler: Sampler,
+    sch: &dyn Schedule,
+    times: &[f64],
+    mu: f64,
+    v: f64,
+) -> (f64, f64) {
     let g = diffusion_claims::target::Gaussian::from_eigen(
         DVector::from_vec(vec![mu]),
         DVector::from_vec(vec![v]),
@@ -119,8 +125,20 @@ fn gaussian_data_grid_route_equals_forms() {
             law.nodes,
             law.resolution
         );
-        assert!(dw <= GRID_VS_FORMS, "{}: W2 {} vs {}", s.label(), law.w2, w2);
-        assert!(dk <= GRID_VS_FORMS, "{}: KL {} vs {}", s.label(), law.kl, kl);
+        assert!(
+            dw <= GRID_VS_FORMS,
+            "{}: W2 {} vs {}",
+            s.label(),
+            law.w2,
+            w2
+        );
+        assert!(
+            dk <= GRID_VS_FORMS,
+            "{}: KL {} vs {}",
+            s.label(),
+            law.kl,
+            kl
+        );
     }
 }
 
@@ -158,7 +176,10 @@ fn mixture_agrees_with_monte_carlo() {
     let times = uniform_logsnr(&sch, 1.0, 1e-3, 10).unwrap();
     let n = 100_000;
     let points = [-2.0, -1.0, 0.0, 0.5, 1.5];
-    for s in [Sampler::Ddim { eta: 0.0 }, Sampler::Ddpm(DdpmVariance::Small)] {
+    for s in [
+        Sampler::Ddim { eta: 0.0 },
+        Sampler::Ddpm(DdpmVariance::Small),
+    ] {
         let law = output_law(s, &sch, &times, &data, Start::Marginal, Accuracy::default()).unwrap();
         let (mean, var) = law.mean_var();
         let cdf = law.cdf_on(&points).unwrap();

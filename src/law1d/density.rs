@@ -10,8 +10,8 @@
 //! panels on the posterior's bulk at any σ/α, however sharp the kernel.
 
 use anyhow::{ensure, Result};
-use statrs::function::beta::{beta_reg, ln_beta};
 use libm::erfc;
+use statrs::function::beta::{beta_reg, ln_beta};
 use std::f64::consts::{PI, SQRT_2};
 use std::sync::OnceLock;
 
@@ -297,7 +297,9 @@ impl Density1d {
     /// A length scale of the law (for search steps).
     fn scale(&self) -> f64 {
         match self {
-            Density1d::Mixture { vars, .. } => vars.iter().cloned().fold(f64::INFINITY, f64::min).sqrt(),
+            Density1d::Mixture { vars, .. } => {
+                vars.iter().cloned().fold(f64::INFINITY, f64::min).sqrt()
+            }
             Density1d::Laplace { scale, .. } => *scale,
             Density1d::Uniform { low, high } | Density1d::Beta { low, high, .. } => high - low,
         }
@@ -398,7 +400,10 @@ impl Density1d {
                     return (1.0, 0.0);
                 }
                 let w = high - low;
-                (beta_reg(*a, *b, (y - low) / w), beta_reg(*b, *a, (high - y) / w))
+                (
+                    beta_reg(*a, *b, (y - low) / w),
+                    beta_reg(*b, *a, (high - y) / w),
+                )
             }
         }
     }
@@ -419,14 +424,7 @@ impl Density1d {
     /// The y with 1 − F₀(y) = q (accurate for q near 0).
     pub fn quantile_upper(&self, q: f64, guess: f64) -> f64 {
         let (lo, hi) = self.bracket();
-        invert(
-            q,
-            true,
-            &|y| (self.cdf_sf(y).1, self.pdf(y)),
-            lo,
-            hi,
-            guess,
-        )
+        invert(q, true, &|y| (self.cdf_sf(y).1, self.pdf(y)), lo, hi, guess)
     }
 
     /// Quantile from a (F, 1 − F) pair: through whichever tail is smaller.
@@ -539,7 +537,13 @@ impl Density1d {
 
     /// [`Density1d::denoise`] at a batch of points, tangents `d` multiplied by dx̂₀/dx; a mixture's
     /// per-component constants are computed once per call.
-    pub fn denoise_batch(&self, v: &[f64], d: &[f64], alpha: f64, sigma: f64) -> (Vec<f64>, Vec<f64>) {
+    pub fn denoise_batch(
+        &self,
+        v: &[f64],
+        d: &[f64],
+        alpha: f64,
+        sigma: f64,
+    ) -> (Vec<f64>, Vec<f64>) {
         let (mut out_v, mut out_d) = (Vec::with_capacity(v.len()), Vec::with_capacity(v.len()));
         match self {
             Density1d::Mixture {
@@ -554,7 +558,13 @@ impl Density1d {
                     .zip(vars)
                     .map(|((w, m), var)| {
                         let c = alpha * alpha * var + sigma * sigma;
-                        [w.ln() - 0.5 * c.ln(), alpha * m, 1.0 / c, alpha * var / c, *m]
+                        [
+                            w.ln() - 0.5 * c.ln(),
+                            alpha * m,
+                            1.0 / c,
+                            alpha * var / c,
+                            *m,
+                        ]
                     })
                     .collect();
                 let mut comp = vec![[0.0; 4]; consts.len()];
@@ -734,7 +744,11 @@ mod tests {
         let (xs, ws) = gauss_legendre_rule();
         for k in 0..(2 * GL_POINTS) {
             let q: f64 = xs.iter().zip(ws).map(|(x, w)| w * x.powi(k as i32)).sum();
-            let exact = if k % 2 == 1 { 0.0 } else { 2.0 / (k as f64 + 1.0) };
+            let exact = if k % 2 == 1 {
+                0.0
+            } else {
+                2.0 / (k as f64 + 1.0)
+            };
             assert!((q - exact).abs() < 1e-14, "k = {k}: {q} vs {exact}");
         }
     }
@@ -815,7 +829,8 @@ mod tests {
         for law in &laws {
             for &p in &[1e-15, 1e-6, 0.3, 0.5] {
                 // Newton stops at a step of 4ε(1 + |y|): allow that step's change of F plus 1e-10 relative.
-                let allowed = |y: f64| 1e-10 * p + 8.0 * f64::EPSILON * (1.0 + y.abs()) * law.pdf(y);
+                let allowed =
+                    |y: f64| 1e-10 * p + 8.0 * f64::EPSILON * (1.0 + y.abs()) * law.pdf(y);
                 let y = law.quantile(p, 0.0);
                 assert!((law.cdf_sf(y).0 - p).abs() <= allowed(y), "{law:?} p {p}");
                 let z = law.quantile_upper(p, 0.0);

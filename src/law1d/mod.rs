@@ -265,7 +265,10 @@ impl Law1d<'_> {
     /// Map route: for each y inside Φ's range, (x, Φ′(x)) with Φ(x) = y, by Newton on the sampler run on
     /// duals from linear interpolation of Φ⁻¹ on the nodes.
     fn invert(&self, ys: &[f64]) -> Result<Vec<Option<(f64, f64)>>> {
-        let Repr::Map { problem, x, phi, .. } = &self.repr else {
+        let Repr::Map {
+            problem, x, phi, ..
+        } = &self.repr
+        else {
             unreachable!("map route only")
         };
         let (lo, hi) = (phi[0], phi[phi.len() - 1]);
@@ -438,7 +441,9 @@ fn layout(problem: &Problem, lo: f64, hi: f64, panels: usize) -> Result<Vec<f64>
         .map(|i| lo + (hi - lo) * i as f64 / (PILOT - 1) as f64)
         .collect();
     let pilot = problem.map(xs.clone())?;
-    let range = (pilot.v[PILOT - 1] - pilot.v[0]).abs().max(f64::MIN_POSITIVE);
+    let range = (pilot.v[PILOT - 1] - pilot.v[0])
+        .abs()
+        .max(f64::MIN_POSITIVE);
     let monitor: Vec<f64> = pilot
         .d
         .iter()
