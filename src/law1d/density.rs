@@ -312,12 +312,7 @@ impl Density1d {
                 weights,
                 means,
                 vars,
-            } => {
-                let logs = weights.iter().zip(means).zip(vars).map(|((w, m), v)| {
-                    w.ln() - 0.5 * (2.0 * PI * v).ln() - 0.5 * (y - m) * (y - m) / v
-                });
-                log_sum_exp(logs)
-            }
+            } => mixture_log_pdf(noised(weights, means, vars, 1.0, 0.0), y),
             Density1d::Uniform { low, high } => {
                 if y >= *low && y <= *high {
                     -(high - low).ln()
@@ -368,15 +363,7 @@ impl Density1d {
                 weights,
                 means,
                 vars,
-            } => {
-                let (mut f, mut s) = (0.0, 0.0);
-                for ((w, m), v) in weights.iter().zip(means).zip(vars) {
-                    let z = (y - m) / v.sqrt();
-                    f += w * normal_cdf(z);
-                    s += w * normal_cdf(-z);
-                }
-                (f, s)
-            }
+            } => mixture_cdf_sf(noised(weights, means, vars, 1.0, 0.0), y),
             Density1d::Uniform { low, high } => {
                 let u = ((y - low) / (high - low)).clamp(0.0, 1.0);
                 let v = ((high - y) / (high - low)).clamp(0.0, 1.0);
@@ -448,14 +435,7 @@ impl Density1d {
                 weights,
                 means,
                 vars,
-            } => {
-                let logs = weights.iter().zip(means).zip(vars).map(|((w, m), v)| {
-                    let c = alpha * alpha * v + sigma * sigma;
-                    let r = x - alpha * m;
-                    w.ln() - 0.5 * (2.0 * PI * c).ln() - 0.5 * r * r / c
-                });
-                log_sum_exp(logs)
-            }
+            } => mixture_log_pdf(noised(weights, means, vars, alpha, sigma), x),
             _ => {
                 let w = sigma / alpha;
                 self.posterior(x / alpha, w).log_z - 0.5 * (2.0 * PI).ln() - w.ln() - alpha.ln()
@@ -473,15 +453,7 @@ impl Density1d {
                 weights,
                 means,
                 vars,
-            } => {
-                let (mut f, mut s) = (0.0, 0.0);
-                for ((w, m), v) in weights.iter().zip(means).zip(vars) {
-                    let z = (x - alpha * m) / (alpha * alpha * v + sigma * sigma).sqrt();
-                    f += w * normal_cdf(z);
-                    s += w * normal_cdf(-z);
-                }
-                (f, s)
-            }
+            } => mixture_cdf_sf(noised(weights, means, vars, alpha, sigma), x),
             _ => {
                 // F_t(x) = E_{p₀}[Φ((c − y)/w)], c = x/α, w = σ/α, over the prior's bulk, split at the
                 // kernel's transition c ± 12w and at the prior's kinks.
@@ -710,6 +682,36 @@ fn mixture_posterior(consts: &[[f64; 5]], comp: &mut [[f64; 4]], x: f64) -> (f64
         .map(|c| c[0] / z * (c[3] - lbar) * (c[1] - mean))
         .sum();
     (mean, gbar + cov)
+}
+
+/// A mixture noised to (α, σ): its components' (weight, mean α μ, variance α² v + σ²).
+fn noised<'m>(
+    weights: &'m [f64],
+    means: &'m [f64],
+    vars: &'m [f64],
+    alpha: f64,
+    sigma: f64,
+) -> impl Iterator<Item = (f64, f64, f64)> + Clone + 'm {
+    weights
+        .iter()
+        .zip(means)
+        .zip(vars)
+        .map(move |((w, m), v)| (*w, alpha * m, alpha * alpha * v + sigma * sigma))
+}
+
+/// ln of Σ w N(x; m, v) over `comps`.
+fn mixture_log_pdf(comps: impl Iterator<Item = (f64, f64, f64)> + Clone, x: f64) -> f64 {
+    log_sum_exp(
+        comps.map(|(w, m, v)| w.ln() - 0.5 * (2.0 * PI * v).ln() - 0.5 * (x - m) * (x - m) / v),
+    )
+}
+
+/// (F, 1 − F) of Σ w N(m, v) over `comps` at x.
+fn mixture_cdf_sf(comps: impl Iterator<Item = (f64, f64, f64)>, x: f64) -> (f64, f64) {
+    comps.fold((0.0, 0.0), |(f, s), (w, m, v)| {
+        let z = (x - m) / v.sqrt();
+        (f + w * normal_cdf(z), s + w * normal_cdf(-z))
+    })
 }
 
 /// ln Σ e^{l_i}.

@@ -182,10 +182,32 @@ pub struct Law1d<'a> {
     /// Nodes of the finer run (quadrature nodes or final grid points).
     pub nodes: usize,
     pub route: Route,
-    repr: Repr<'a>,
+    repr: Option<Repr<'a>>,
 }
 
-impl Law1d<'_> {
+impl<'a> Law1d<'a> {
+    /// The finer run's distances `d1` with their difference to the coarser `d0`; the route fills the rest.
+    fn new(d0: Distances, d1: Distances, route: Route, resolution: f64) -> Self {
+        Law1d {
+            w1: d1.w1,
+            w2: d1.w2,
+            ks: d1.ks,
+            tv: d1.tv,
+            kl: d1.kl,
+            error: d1.diff(&d0),
+            monotone: true,
+            min_slope: f64::NAN,
+            resolution,
+            nodes: 0,
+            route,
+            repr: None,
+        }
+    }
+
+    fn repr(&self) -> &Repr<'a> {
+        self.repr.as_ref().expect("set by output_law")
+    }
+
     /// The distances as one record.
     pub fn distances(&self) -> Distances {
         Distances {
@@ -204,7 +226,7 @@ impl Law1d<'_> {
     /// # Errors
     /// A sampler run that fails (map route).
     pub fn density_on(&self, ys: &[f64]) -> Result<Vec<f64>> {
-        match &self.repr {
+        match self.repr() {
             Repr::Grid { y, p, .. } => Ok(ys.iter().map(|&v| interpolate(y, p, v)).collect()),
             Repr::Map { problem, .. } => Ok(self
                 .invert(ys)?
@@ -219,7 +241,7 @@ impl Law1d<'_> {
     /// # Errors
     /// A sampler run that fails (map route).
     pub fn cdf_on(&self, ys: &[f64]) -> Result<Vec<f64>> {
-        match &self.repr {
+        match self.repr() {
             Repr::Grid { y, f, .. } => Ok(ys
                 .iter()
                 .map(|&v| {
@@ -247,7 +269,7 @@ impl Law1d<'_> {
 
     /// Mean and variance of the output law, by the route's quadrature.
     pub fn mean_var(&self) -> (f64, f64) {
-        let (pts, mass) = match &self.repr {
+        let (pts, mass) = match self.repr() {
             Repr::Map { phi, mass, .. } => (phi, mass),
             Repr::Grid { y, mass, .. } => (y, mass),
         };
@@ -267,7 +289,7 @@ impl Law1d<'_> {
     fn invert(&self, ys: &[f64]) -> Result<Vec<Option<(f64, f64)>>> {
         let Repr::Map {
             problem, x, phi, ..
-        } = &self.repr
+        } = self.repr()
         else {
             unreachable!("map route only")
         };
@@ -356,54 +378,36 @@ pub fn output_law_vs<'a>(
         let coarse = stochastic::propagate(&problem, accuracy.kappa)?;
         let fine = stochastic::propagate(&problem, 2.0 * accuracy.kappa)?;
         let (d0, d1) = (coarse.distances(reference), fine.distances(reference));
-        Ok(Law1d {
-            w1: d1.w1,
-            w2: d1.w2,
-            ks: d1.ks,
-            tv: d1.tv,
-            kl: d1.kl,
-            error: d1.diff(&d0),
-            monotone: fine.monotone,
-            min_slope: f64::NAN,
-            resolution: fine.resolution,
-            nodes: fine.y.len(),
-            route: Route::Grid,
-            repr: Repr::Grid {
-                mass: fine.w.iter().zip(&fine.p).map(|(a, b)| a * b).collect(),
-                y: fine.y,
-                p: fine.p,
-                f: fine.f,
-            },
-        })
+        let mut law = Law1d::new(d0, d1, Route::Grid, fine.resolution);
+        law.monotone = fine.monotone;
+        law.nodes = fine.y.len();
+        law.repr = Some(Repr::Grid {
+            mass: fine.w.iter().zip(&fine.p).map(|(a, b)| a * b).collect(),
+            y: fine.y,
+            p: fine.p,
+            f: fine.f,
+        });
+        Ok(law)
     } else {
         let (lo, hi) = problem.start_domain(START_TAIL);
         let coarse = map_route(&problem, &layout(&problem, lo, hi, accuracy.panels)?)?;
         let fine = map_route(&problem, &layout(&problem, lo, hi, 2 * accuracy.panels)?)?;
-        let (d0, d1) = (coarse.0, fine.0);
         let (x, phi, min_slope, mass) = (fine.1, fine.2, fine.3, fine.4);
-        Ok(Law1d {
-            w1: d1.w1,
-            w2: d1.w2,
-            ks: d1.ks,
-            tv: d1.tv,
-            kl: d1.kl,
-            error: d1.diff(&d0),
-            monotone: min_slope > 0.0,
-            min_slope,
-            resolution: f64::INFINITY,
-            nodes: x.len(),
-            route: Route::Map,
-            repr: Repr::Map {
-                problem,
-                x,
-                phi,
-                mass,
-            },
-        })
+        let mut law = Law1d::new(coarse.0, fine.0, Route::Map, f64::INFINITY);
+        law.monotone = min_slope > 0.0;
+        law.min_slope = min_slope;
+        law.nodes = x.len();
+        law.repr = Some(Repr::Map {
+            problem,
+            x,
+            phi,
+            mass,
+        });
+        Ok(law)
     }
 }
 
-/// The map route at `panels` panels: (distances, nodes, Φ at the nodes, min Φ′, start mass w·p_T).
+/// The map route on the panels between `cuts`: (distances, nodes, Φ at the nodes, min Φ′, start mass w·p_T).
 type MapRun = (Distances, Vec<f64>, Vec<f64>, f64, Vec<f64>);
 fn map_route(problem: &Problem, cuts: &[f64]) -> Result<MapRun> {
     let mut nodes = Vec::with_capacity(cuts.len() * 16);
