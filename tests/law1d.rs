@@ -17,21 +17,25 @@ use nalgebra::DVector;
 const MAP_VS_FORMS: f64 = 1e-9;
 /// Grid route on Gaussian data: the kernel sums are spectrally accurate (resolution r ≥ 3 gives e^{−2π²·9});
 /// the remaining error is the CDF/quantile round-off on ~1e4 grid points and the grid's mass trimming
-/// (1e-16 per side per step, 50 steps): measured ≤ 1e-10; stated with margin.
+/// (1e-16 per side per step, 50 steps): measured ≤ 1.1e-13 (W2, KL); stated with margin.
 const GRID_VS_FORMS: f64 = 1e-8;
+
+/// Grid route density between grid points: cubic Lagrange interpolation, error h⁴ p⁗/128 relative
+/// ~ (1/κ)⁴ (c/s)⁴ with κ = 6 points per kernel width c ≪ the law's width s: measured ≤ 9e-13; stated with margin.
+const GRID_DENSITY: f64 = 1e-8;
 
 fn vp() -> VpLinear {
     VpLinear::default()
 }
 
-/// Closed-form W2 and KL of the affine-form engine's exact law to N(μ, v).
+/// Closed-form W2 and KL of the affine-form engine's exact law N(m, c) to N(μ, v), and that law's pdf.
 fn form_distances(
     sampler: Sampler,
     sch: &dyn Schedule,
     times: &[f64],
     mu: f64,
     v: f64,
-) -> (f64, f64) {
+) -> (f64, f64, impl Fn(f64) -> f64) {
     let g = diffusion_claims::target::Gaussian::from_eigen(
         DVector::from_vec(vec![mu]),
         DVector::from_vec(vec![v]),
@@ -43,7 +47,20 @@ fn form_distances(
     (
         w2_commuting(&[m], &[c], &[mu], &[v]),
         kl_commuting(&[m], &[c], &[mu], &[v]),
+        move |y: f64| {
+            (-0.5 * (y - m) * (y - m) / c).exp() / (2.0 * std::f64::consts::PI * c).sqrt()
+        },
     )
+}
+
+/// Output density at a few points against the forms' Gaussian pdf, relative.
+fn density_gap(law: &diffusion_claims::law1d::Law1d, pdf: impl Fn(f64) -> f64) -> f64 {
+    let ys = [-1.0, 0.0, 0.7, 1.5, 2.5];
+    let got = law.density_on(&ys).unwrap();
+    ys.iter()
+        .zip(&got)
+        .map(|(y, g)| (g - pdf(*y)).abs() / pdf(*y))
+        .fold(0.0, f64::max)
 }
 
 #[test]
@@ -78,8 +95,10 @@ fn gaussian_data_map_route_equals_forms() {
             &logsnr
         };
         let law = output_law(s, &sch, times, &data, Start::Marginal, acc).unwrap();
-        let (w2, kl) = form_distances(s, &sch, times, mu, v);
+        let (w2, kl, pdf) = form_distances(s, &sch, times, mu, v);
         assert_eq!(law.route, Route::Map);
+        let gap = density_gap(&law, pdf);
+        assert!(gap <= MAP_VS_FORMS, "{}: density off by {gap:e}", s.label());
         assert!(law.monotone, "{}", s.label());
         let (dw, dk) = ((law.w2 - w2).abs(), (law.kl - kl).abs());
         eprintln!(
@@ -111,8 +130,11 @@ fn gaussian_data_grid_route_equals_forms() {
         Sampler::ExpIntegrator { noise_level: 1.0 },
     ] {
         let law = output_law(s, &sch, &times, &data, Start::Marginal, Accuracy::default()).unwrap();
-        let (w2, kl) = form_distances(s, &sch, &times, mu, v);
+        let (w2, kl, pdf) = form_distances(s, &sch, &times, mu, v);
         assert_eq!(law.route, Route::Grid);
+        let gap = density_gap(&law, pdf);
+        eprintln!("  density by cubic interpolation: relative gap {gap:.1e}");
+        assert!(gap <= GRID_DENSITY, "{}: density off by {gap:e}", s.label());
         let (dw, dk) = ((law.w2 - w2).abs(), (law.kl - kl).abs());
         eprintln!(
             "{:>16}: W2 {:.6e} (forms {:.6e}, diff {:.1e}, κ/2κ {:.1e}); KL diff {:.1e}; {} points, r {:.2}",
