@@ -533,24 +533,24 @@ pub fn synthetic_spectrum() -> Vec<f64> {
         .collect()
 }
 
-/// The spectrum the PG claims run on: the authors' file if found ([`crate::spectrum::pg_spectrum_path`]),
-/// else [`synthetic_spectrum`]. Returns (eigenvalues, description, is_authors_file).
+/// The authors' spectrum if supplied ([`crate::spectrum::read_pg_spectrum`]), else [`synthetic_spectrum`]
+/// (for benches and tools; the claims SKIP instead). Returns (eigenvalues, description, is_authors_file).
+///
+/// # Errors
+/// `PG_EIGENVALUES` set but unreadable, or a malformed file.
 pub fn pg_spectrum() -> Result<(Vec<f64>, String, bool)> {
-    match crate::spectrum::pg_spectrum_path() {
-        Ok(p) => {
-            let v = crate::spectrum::read_vector(&p, crate::spectrum::Check::NonNegative)?;
-            Ok((
-                v,
-                format!("the authors' CIFAR-10 spectrum ({})", p.display()),
-                true,
-            ))
-        }
-        Err(why) => Ok((
+    Ok(match crate::spectrum::read_pg_spectrum()? {
+        crate::spectrum::PgSpectrum::Found { values, path } => (
+            values,
+            format!("the authors' CIFAR-10 spectrum ({})", path.display()),
+            true,
+        ),
+        crate::spectrum::PgSpectrum::Absent(why) => (
             synthetic_spectrum(),
             format!("a SYNTHETIC power-law spectrum (d = 3072, 9 zeros) because {why}"),
             false,
-        )),
-    }
+        ),
+    })
 }
 
 /// The ICML table's NFE columns.

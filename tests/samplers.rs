@@ -57,7 +57,14 @@ proptest! {
                 .max((f.c[0] - a * mu).abs() / (mu.abs() + 1.0))
                 .max((f.variance()[0].sqrt() - s).abs());
         });
-        prop_assert!(worst < 1e-11, "{} err {worst:e}", sampler.label());
+        // Round-off budget: a step in σ̄ = σ/α carries the state's rounding (ε·σ̄_s) through a correction
+        // divided by σ̄_t and multiplied by the step σ̄_s − σ̄_t (EDM Heun, singlestep and UniPC correctors),
+        // so each step contributes ≲ ε(1 + σ̄_s)(1 + σ̄_s/σ̄_t); 64ε per unit as in DD-3/DD-5. Inexact samplers
+        // miss point masses by O(h) ≥ 1e-4 on these grids.
+        let sbar = |t: f64| sch.sigma(t) / sch.alpha(t);
+        let budget: f64 = 64.0 * f64::EPSILON
+            * times.windows(2).map(|w| (1.0 + sbar(w[0])) * (1.0 + sbar(w[0]) / sbar(w[1]))).sum::<f64>();
+        prop_assert!(worst < budget.max(1e-11), "{} err {worst:e} budget {budget:e}", sampler.label());
     }
 }
 
