@@ -1,8 +1,9 @@
 //! DDIM(η) (Song et al. 2021; DD-1) and Euler in the VE-ised variables (DD-3): first-order samplers in
 //! the noise prediction.
 
-use super::{Grid, Method};
-use crate::algebra::eps_from_x0;
+use super::{Grid, History, Method, Span};
+use crate::algebra::{eps_from_x0, Algebra, Denoiser, Noise};
+use crate::schedule::Schedule;
 
 /// [`super::Sampler::Ddim`]: x_t = α_t x̂₀ + √(σ_t² − c₁²) ε̂ + c₁ z, c₁ = η σ_t √(1 − e^{−2h}).
 pub(super) struct Ddim {
@@ -19,7 +20,15 @@ impl Method for Ddim {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    step!(self, _schedule, span, x, _hist, model, noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S {
         let (alpha_s, sigma_s, alpha_t, sigma_t) =
             (span.alpha_s, span.sigma_s, span.alpha_t, span.sigma_t);
         let x0 = model.denoise(x, alpha_s, sigma_s);
@@ -34,7 +43,7 @@ impl Method for Ddim {
             let z = noise.standard_normal(x);
             S::lin(&[(alpha_t, &x0), (c2, &eps), (c1, &z)])
         }
-    });
+    }
 }
 
 /// [`super::Sampler::EulerVe`]: x̄_t = x̄_s + (σ̄_t − σ̄_s) ε̂ in σ̄ = σ/α, x̄ = x/α.
@@ -50,7 +59,15 @@ impl Method for EulerVe {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    step!(self, _schedule, span, x, _hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let (alpha_s, sigma_s, alpha_t, sigma_t) =
             (span.alpha_s, span.sigma_s, span.alpha_t, span.sigma_t);
         let x0 = model.denoise(x, alpha_s, sigma_s);
@@ -61,5 +78,5 @@ impl Method for EulerVe {
             (sigma_t / alpha_t - sigma_s / alpha_s, &eps),
         ]);
         S::lin(&[(alpha_t, &xbar_t)])
-    });
+    }
 }

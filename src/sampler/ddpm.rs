@@ -1,7 +1,8 @@
 //! DDPM ancestral sampling (Ho et al. 2020, Alg. 2), the two variances of CONV-7.
 
-use super::{Grid, Method};
-use crate::algebra::eps_from_x0;
+use super::{Grid, History, Method, Span};
+use crate::algebra::{eps_from_x0, Algebra, Denoiser, Noise};
+use crate::schedule::Schedule;
 
 /// Which variance DDPM ancestral sampling injects (CONV-7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +31,15 @@ impl Method for Ddpm {
     fn grid(&self) -> Grid {
         Grid::UniformT
     }
-    step!(self, _schedule, span, x, _hist, model, noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S {
         let (alpha_s, sigma_s, alpha_t, sigma_t) =
             (span.alpha_s, span.sigma_s, span.alpha_t, span.sigma_t);
         let x0 = model.denoise(x, alpha_s, sigma_s);
@@ -46,5 +55,5 @@ impl Method for Ddpm {
         };
         let z = noise.standard_normal(x);
         S::lin(&[(1.0, &mean), (var.sqrt(), &z)])
-    });
+    }
 }

@@ -1,8 +1,9 @@
 //! DEIS in log ρ (Zhang & Chen 2022, "tAB-DEIS"; diffusers' `logrho`), ρ = σ/α = e^{−λ}; into σ_t = 0 the
 //! integrals run to ρ = 0.
 
-use super::{Grid, Method};
-use crate::algebra::eps_from_x0;
+use super::{Grid, History, Method, Span};
+use crate::algebra::{eps_from_x0, Algebra, Denoiser, Noise};
+use crate::schedule::Schedule;
 
 /// [`super::Sampler::Deis`]: `hist` holds (λ, ε̂); the step uses the last min(order, available, max_order)
 /// outputs, ε̂ interpolated by Lagrange polynomials in log ρ and integrated exactly over ρ.
@@ -23,7 +24,15 @@ impl Method for Deis {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    step!(self, _schedule, span, x, hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let (a_s, sg_s, l_s) = (span.alpha_s, span.sigma_s, span.lambda_s);
         let (a_t, l_t) = (span.alpha_t, span.lambda_t);
         let hist = &mut hist.outputs;
@@ -77,5 +86,5 @@ impl Method for Deis {
             terms.push((*c, &hist[n - 1 - j].1));
         }
         S::lin(&terms)
-    });
+    }
 }

@@ -4,8 +4,8 @@
 //! first-order step with the limit σ_t(e^h − 1) → α_tσ_s/α_s ([`Span::sigma_expm1`]), which lands on
 //! α_t x̂₀(x_s).
 
-use super::{Grid, Method, Span};
-use crate::algebra::{eps_from_x0, Algebra, Denoiser};
+use super::{Grid, History, Method, Span};
+use crate::algebra::{eps_from_x0, Algebra, Denoiser, Noise};
 use crate::schedule::Schedule;
 
 /// ε̂ at time `u` (one model evaluation).
@@ -39,13 +39,21 @@ impl Method for DpmSolver1 {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    step!(self, _schedule, span, x, _hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let (alpha_s, sigma_s) = (span.alpha_s, span.sigma_s);
         let x0 = model.denoise(x, alpha_s, sigma_s);
         let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
         let (l_s, l_t) = span.ratio_lambdas();
         first_order(span, l_t - l_s, x, &eps)
-    });
+    }
 }
 
 /// [`super::Sampler::DpmSolver2`]: singlestep, r₁ = ½.
@@ -68,7 +76,15 @@ impl Method for DpmSolver2 {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    step!(self, sch, span, x, _hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        sch: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let r1 = 0.5;
         let (a_s, l_s, a_t, h) = (span.alpha_s, span.lambda_s, span.alpha_t, span.h);
         let eps_s = eps_at(sch, span.s, x, model);
@@ -86,7 +102,7 @@ impl Method for DpmSolver2 {
             (c * (1.0 - 0.5 / r1), &eps_s),
             (c * 0.5 / r1, &eps_1),
         ])
-    });
+    }
 }
 
 /// [`super::Sampler::DpmSolver3`]: singlestep, r₁ = ⅓, r₂ = ⅔.
@@ -109,7 +125,15 @@ impl Method for DpmSolver3 {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    step!(self, sch, span, x, _hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        sch: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let (r1, r2) = (1.0 / 3.0, 2.0 / 3.0);
         let (a_s, l_s, a_t, sg_t, h) = (
             span.alpha_s,
@@ -143,7 +167,7 @@ impl Method for DpmSolver3 {
             (-sg_t * h.exp_m1() - c3, &eps_s),
             (c3, &eps_2),
         ])
-    });
+    }
 }
 
 /// [`super::Sampler::DpmSolver2M`]: multistep, midpoint form of the official code / diffusers `dpmsolver`;
@@ -163,7 +187,15 @@ impl Method for DpmSolver2M {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    step!(self, sch, span, x, hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        sch: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let (a_s, l_s, a_t, h) = (span.alpha_s, span.lambda_s, span.alpha_t, span.h);
         let outs = &mut hist.outputs;
         outs.push((l_s, eps_at(sch, span.s, x, model)));
@@ -180,5 +212,5 @@ impl Method for DpmSolver2M {
             (c * (1.0 + 0.5 / r0), e0),
             (-c * 0.5 / r0, e1),
         ])
-    });
+    }
 }

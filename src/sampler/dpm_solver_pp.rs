@@ -4,6 +4,7 @@
 
 use super::{Grid, History, Method, Span};
 use crate::algebra::{Algebra, Denoiser, Noise};
+use crate::schedule::Schedule;
 
 /// [`super::Sampler::DpmSolverPp1`]: x_t = (σ_t/σ_s) x_s − α_t (e^{−h} − 1) x̂₀ (h from ln(α/σ)).
 pub(super) struct DpmSolverPp1;
@@ -18,7 +19,15 @@ impl Method for DpmSolverPp1 {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    step!(self, _schedule, span, x, _hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let x0 = model.denoise(x, span.alpha_s, span.sigma_s);
         let (l_s, l_t) = span.ratio_lambdas();
         let h = l_t - l_s;
@@ -26,7 +35,7 @@ impl Method for DpmSolverPp1 {
             (span.sigma_t / span.sigma_s, x),
             (-span.alpha_t * (-h).exp_m1(), &x0),
         ])
-    });
+    }
 }
 
 /// [`super::Sampler::ExpIntegrator`]: the first-order step of [`multistep`] (one formula).
@@ -44,9 +53,17 @@ impl Method for ExpIntegrator {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    step!(self, _schedule, span, x, hist, model, noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S {
         multistep(1, 1.0, self.noise_level, span, x, hist, model, noise)
-    });
+    }
 }
 
 /// [`super::Sampler::DpmSolverPp2M`].
@@ -73,9 +90,17 @@ impl Method for DpmSolverPp2M {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    step!(self, _schedule, span, x, hist, model, noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S {
         multistep(2, 1.0, self.noise_level, span, x, hist, model, noise)
-    });
+    }
 }
 
 /// [`super::Sampler::DpmSolverPp3M`]: `corrected` doubles the D₂ term.
@@ -100,10 +125,18 @@ impl Method for DpmSolverPp3M {
     fn grid(&self) -> Grid {
         Grid::UniformLogsnr
     }
-    step!(self, _schedule, span, x, hist, model, noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S {
         let c = if self.corrected { 2.0 } else { 1.0 };
         multistep(3, c, 0.0, span, x, hist, model, noise)
-    });
+    }
 }
 
 /// DPM-Solver++ multistep of order ≤ `order` with the reverse-noise family's first-order part (noise_level

@@ -1,6 +1,8 @@
 //! EDM Euler and Heun (Karras et al. 2022, Alg. 1; HO-4) in x̄ = x/α, σ̄ = σ/α; no correction into σ_t = 0.
 
-use super::{Grid, Method};
+use super::{Grid, History, Method, Span};
+use crate::algebra::{Algebra, Denoiser, Noise};
+use crate::schedule::Schedule;
 
 /// [`super::Sampler::EdmEuler`] (`heun: false`) and [`super::Sampler::EdmHeun`] (`heun: true`).
 pub(super) struct Edm {
@@ -28,7 +30,15 @@ impl Method for Edm {
     fn grid(&self) -> Grid {
         Grid::EdmRho7
     }
-    step!(self, _schedule, span, x, _hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let (a_s, sg_s, a_t, sg_t) = (span.alpha_s, span.sigma_s, span.alpha_t, span.sigma_t);
         let (sb_s, sb_t) = (sg_s / a_s, sg_t / a_t);
         let x0 = model.denoise(x, a_s, sg_s);
@@ -43,5 +53,5 @@ impl Method for Edm {
         let d2 = S::lin(&[(1.0 / sb_t, &pred), (-1.0 / sb_t, &x0p)]);
         let dt = sb_t - sb_s;
         S::lin(&[(a_t, &xbar), (a_t * 0.5 * dt, &d), (a_t * 0.5 * dt, &d2)])
-    });
+    }
 }

@@ -15,29 +15,6 @@ use crate::schedule::Schedule;
 use anyhow::Result;
 use std::cell::Cell;
 
-/// Implements [`Method::step`] with the given names for its arguments (the signature written once; rustfmt
-/// leaves the bodies of macro calls alone, so keep them formatted by hand):
-/// `step!(self, schedule, span, x, hist, model, noise, { body })`.
-macro_rules! step {
-    ($this:ident, $sch:ident, $span:ident, $x:ident, $hist:ident, $model:ident, $noise:ident,
-     $body:block) => {
-        fn step<S, D, N>(
-            &$this,
-            $sch: &dyn $crate::schedule::Schedule,
-            $span: &$crate::sampler::Span,
-            $x: &S,
-            $hist: &mut $crate::sampler::History<S>,
-            $model: &D,
-            $noise: &mut N,
-        ) -> S
-        where
-            S: $crate::algebra::Algebra,
-            D: $crate::algebra::Denoiser<S> + ?Sized,
-            N: $crate::algebra::Noise<S> + ?Sized,
-        $body
-    };
-}
-
 mod ddim;
 mod ddpm;
 mod deis;

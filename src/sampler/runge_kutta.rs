@@ -1,6 +1,8 @@
 //! Runge–Kutta methods on the PF-ODE dx/dt = f x − ½ g² ∇log p in t ([`pf_velocity`]): Heun and RK4.
 
-use super::{pf_velocity, Grid, Method};
+use super::{pf_velocity, Grid, History, Method, Span};
+use crate::algebra::{Algebra, Denoiser, Noise};
+use crate::schedule::Schedule;
 
 /// [`super::Sampler::HeunT`]: explicit trapezoid, the field at both ends of every step.
 pub(super) struct HeunT;
@@ -18,13 +20,21 @@ impl Method for HeunT {
     fn grid(&self) -> Grid {
         Grid::UniformT
     }
-    step!(self, schedule, span, x, _hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let (s, t) = (span.s, span.t);
         let d1 = pf_velocity(schedule, s, x, model);
         let pred = S::lin(&[(1.0, x), (t - s, &d1)]);
         let d2 = pf_velocity(schedule, t, &pred, model);
         S::lin(&[(1.0, x), (0.5 * (t - s), &d1), (0.5 * (t - s), &d2)])
-    });
+    }
 }
 
 /// [`super::Sampler::Rk4T`]: classic RK4, midpoint evaluations at (s + t)/2.
@@ -43,7 +53,15 @@ impl Method for Rk4T {
     fn grid(&self) -> Grid {
         Grid::UniformT
     }
-    step!(self, schedule, span, x, _hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let (s, t) = (span.s, span.t);
         let (h, m) = (t - s, 0.5 * (s + t));
         let k1 = pf_velocity(schedule, s, x, model);
@@ -57,5 +75,5 @@ impl Method for Rk4T {
             (h / 3.0, &k3),
             (h / 6.0, &k4),
         ])
-    });
+    }
 }

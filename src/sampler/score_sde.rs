@@ -1,8 +1,9 @@
 //! Samplers of the reverse-noise family in t, from the score (RV-1..RV-3; Pierret & Galerne's schemes):
 //! Euler–Maruyama, DDPM with β_step = g²Δt, and the score-frozen exponential integrator.
 
-use super::{Grid, Method};
-use crate::algebra::score_from_x0;
+use super::{Grid, History, Method, Span};
+use crate::algebra::{score_from_x0, Algebra, Denoiser, Noise};
+use crate::schedule::Schedule;
 
 /// [`super::Sampler::EulerMaruyama`]: x_t = x_s − h [f x_s − ((1+λ)/2) g² ∇log p_s] + √(λ g² h) z.
 pub(super) struct EulerMaruyama {
@@ -23,7 +24,15 @@ impl Method for EulerMaruyama {
     fn grid(&self) -> Grid {
         Grid::UniformT
     }
-    step!(self, schedule, span, x, _hist, model, noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S {
         let (s, t, alpha_s, sigma_s) = (span.s, span.t, span.alpha_s, span.sigma_s);
         let noise_level = self.noise_level;
         let x0 = model.denoise(x, alpha_s, sigma_s);
@@ -42,7 +51,7 @@ impl Method for EulerMaruyama {
                 ((noise_level * g2 * h).sqrt(), &z),
             ])
         }
-    });
+    }
 }
 
 /// [`super::Sampler::DdpmBetaDt`]: x_t = (x_s + β_step ∇log p_s)/√(1 − β_step) + √β_step z, β_step = g²(s)(s − t).
@@ -58,7 +67,15 @@ impl Method for DdpmBetaDt {
     fn grid(&self) -> Grid {
         Grid::UniformT
     }
-    step!(self, schedule, span, x, _hist, model, noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S {
         let (s, t, alpha_s, sigma_s) = (span.s, span.t, span.alpha_s, span.sigma_s);
         let x0 = model.denoise(x, alpha_s, sigma_s);
         let beta = schedule.g2(s) * (s - t);
@@ -66,7 +83,7 @@ impl Method for DdpmBetaDt {
         let sc = 1.0 / (1.0 - beta).sqrt();
         let z = noise.standard_normal(x);
         S::lin(&[(sc, x), (sc * beta, &score), (beta.sqrt(), &z)])
-    });
+    }
 }
 
 /// [`super::Sampler::ExpIntegratorScore`]: x_t = (α_t/α_s) x_s + ((1+λ)/2) α_t (∫_t^s g²/α du) ∇log p_s
@@ -85,7 +102,15 @@ impl Method for ExpIntegratorScore {
     fn grid(&self) -> Grid {
         Grid::UniformT
     }
-    step!(self, schedule, span, x, _hist, model, noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        _hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S {
         let (s, t) = (span.s, span.t);
         let (alpha_s, sigma_s, alpha_t, sigma_t) =
             (span.alpha_s, span.sigma_s, span.alpha_t, span.sigma_t);
@@ -108,5 +133,5 @@ impl Method for ExpIntegratorScore {
             let z = noise.standard_normal(x);
             S::lin(&[(1.0, &mean), (var.max(0.0).sqrt(), &z)])
         }
-    });
+    }
 }

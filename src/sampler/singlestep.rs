@@ -7,7 +7,8 @@
 //! k = 3: D1 = (m_i − m_g)/r0, x = (σ_t/σ_g) x_g − α_t(e^{−h} − 1) m_g + α_t((e^{−h} − 1)/h + 1) D1,
 //! with h = λ_t − λ_g and r0 = (λ_i − λ_g)/h (λ = ln(α/σ), as the library).
 
-use super::{Anchor, Grid, Method};
+use super::{Anchor, Grid, History, Method, Span};
+use crate::algebra::{Algebra, Denoiser, Noise};
 use crate::schedule::Schedule;
 
 /// [`super::Sampler::DpmSolverPpSinglestep`].
@@ -69,7 +70,15 @@ impl Method for DpmSolverPpSinglestep {
         order_list(times.len().saturating_sub(1), self.order, final_zero)
     }
     // Continues the current group while it is shorter than min(order, `max_order`), else starts a new one.
-    step!(self, _schedule, span, x, hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let (l_i, l_t) = span.ratio_lambdas();
         let in_group = hist.anchor.is_some() && hist.outputs.len() < span.max_order.min(self.order);
         if !in_group {
@@ -105,5 +114,5 @@ impl Method for DpmSolverPpSinglestep {
                 S::lin(&[(s_t / g.sigma, &g.state), (-a_t * e - c, m_g), (c, m_i)])
             }
         }
-    });
+    }
 }

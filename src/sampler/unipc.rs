@@ -4,8 +4,8 @@
 //! then the predictor UniP of order min(order, N − i, i + 1) steps to node i + 1. λ = ln(α/σ), as the
 //! library.
 
-use super::{Anchor, Grid, Method};
-use crate::algebra::Algebra;
+use super::{Anchor, Grid, History, Method, Span};
+use crate::algebra::{Algebra, Denoiser, Noise};
 use crate::schedule::Schedule;
 use nalgebra::{DMatrix, DVector};
 
@@ -81,7 +81,15 @@ impl Method for UniPc {
         let n = times.len().saturating_sub(1);
         (0..n).map(|i| self.order.min(n - i)).collect()
     }
-    step!(self, _schedule, span, x, hist, model, _noise, {
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        hist: &mut History<S>,
+        model: &D,
+        _noise: &mut N,
+    ) -> S {
         let (l_i, l_t) = span.ratio_lambdas();
         let m_i = model.denoise(x, span.alpha_s, span.sigma_s);
         let ms = &mut hist.outputs;
@@ -146,5 +154,5 @@ impl Method for UniPc {
             order: this_order,
         });
         next
-    });
+    }
 }
