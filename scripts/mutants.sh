@@ -3,8 +3,8 @@
 # README's test command (`cargo test --release --locked`) catch?
 #
 # A full run (all mutants of all core modules) takes many hours on 2 cores, so this runs a documented,
-# reproducible random shard: cargo-mutants lists the mutants in a fixed order, and `--shard K/N` takes every
-# N-th one starting at K. Usage:
+# reproducible systematic sample: cargo-mutants lists the mutants in a fixed order, and `--shard K/N` with
+# round-robin sharding takes every N-th one starting at K. Usage:
 #   scripts/mutants.sh                 # the default shard 0/SHARDS over the core modules
 #   SHARDS=8 SHARD=3 scripts/mutants.sh
 #   FILES="src/schedule.rs" SHARDS=1 scripts/mutants.sh   # all mutants of one file
@@ -22,5 +22,5 @@ cargo mutants --list "${args[@]}" | wc -l | xargs echo "mutants in these files:"
 # scratch copy (faster: reuses target/), for a dedicated worktree only.
 extra=()
 if [ "${IN_PLACE:-0}" = 1 ]; then extra+=(--in-place); fi
-exec nice cargo mutants "${args[@]}" "${extra[@]}" --shard "$SHARD/$SHARDS" --timeout 600 \
+exec nice cargo mutants "${args[@]}" "${extra[@]}" --shard "$SHARD/$SHARDS" --sharding round-robin --timeout 600 \
   --profile release --output "${OUT:-.}" -- --locked
