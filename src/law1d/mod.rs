@@ -103,6 +103,8 @@ struct Problem<'a> {
     reference: &'a Density1d,
     /// p_T as (law, α, σ): the data law noised, or N(0, σ_T²) at σ = 0.
     start: (Density1d, f64, f64),
+    /// Factor on every injected noise draw (1: the sampler as written).
+    noise_scale: f64,
 }
 
 impl Problem<'_> {
@@ -353,6 +355,27 @@ pub fn output_law_vs<'a>(
     start: Start,
     accuracy: Accuracy,
 ) -> Result<Law1d<'a>> {
+    output_law_noise_scaled(
+        sampler, schedule, times, data, reference, start, accuracy, 1.0,
+    )
+}
+
+/// [`output_law_vs`] with every noise draw of the sampler multiplied by `noise_scale` (a sampler whose
+/// injected variance is scaled, e.g. temperature-scaled diffusion, RV-5, without a new sampler).
+///
+/// # Errors
+/// As [`output_law`].
+#[allow(clippy::too_many_arguments)]
+pub fn output_law_noise_scaled<'a>(
+    sampler: Sampler,
+    schedule: &'a dyn Schedule,
+    times: &'a [f64],
+    data: &'a Density1d,
+    reference: &'a Density1d,
+    start: Start,
+    accuracy: Accuracy,
+    noise_scale: f64,
+) -> Result<Law1d<'a>> {
     ensure!(times.len() >= 2, "a run needs at least two times");
     if sampler.is_stochastic() && sampler.history_len() > 0 {
         bail!(
@@ -373,6 +396,7 @@ pub fn output_law_vs<'a>(
         data,
         reference,
         start,
+        noise_scale,
     };
     if sampler.is_stochastic() {
         let coarse = stochastic::propagate(&problem, accuracy.kappa)?;

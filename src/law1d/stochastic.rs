@@ -53,7 +53,7 @@ impl Final {
 /// One step's kernel at `x`: (m, c, m′), from two runs of the sampler's `step` on duals.
 fn kernel(problem: &Problem, s: f64, t: f64, x: &[f64]) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
     let step = |tangent_x: f64, tangent_z: f64| -> Result<Duals> {
-        let mut noise = TangentNoise::new(tangent_z);
+        let mut noise = TangentNoise::new(tangent_z * problem.noise_scale);
         let out = problem.sampler.step(
             problem.schedule,
             s,
