@@ -43,6 +43,7 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
         "W2 between the two output laws",
     )
     .loglog();
+    let mut ancestral_err: f64 = 0.0;
     for beta in BetaSchedule::all() {
         for spacing in [Spacing::Leading, Spacing::Trailing, Spacing::Linspace] {
             let mut curve = Vec::new();
@@ -89,6 +90,23 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
                 let l_ddim1_same_start = ddim1.exact_law(&target);
                 ddim0.init_std = euler.init_std;
                 let l_ddim0_same_start = ddim0.exact_law(&target);
+                // EulerAncestral runs as DDIM(η=1) on σ̄ nodes in the crate; check that reading against
+                // k-diffusion's σ_up/σ_down update written out independently (integer timesteps only).
+                if spacing != Spacing::Linspace {
+                    let reference = ancestral_reference(
+                        beta,
+                        spacing,
+                        steps,
+                        &target,
+                        ancestral.init_noise_sigma,
+                    )?;
+                    let ours = ancestral.exact_law(&target);
+                    for i in 0..ours.0.len() {
+                        ancestral_err = ancestral_err
+                            .max((ours.0[i] - reference.0[i]).abs() / (1.0 + reference.0[i].abs()))
+                            .max((ours.1[i] - reference.1[i]).abs() / (1.0 + reference.1[i]));
+                    }
+                }
                 let pairs = [
                     (
                         "ddpm-small vs ddim-eta1",
@@ -135,11 +153,49 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
     Ok(Evidence::within(
         worst_eq,
         1.0,
-        format!("max W2 between laws that must be equal, in units of the round-off budget 64ε Σκ (3 tables × 3 spacings × 6 step counts); the smallest W2 between laws predicted to differ is {min_neq:.2e} (must exceed 1e-6)"),
+        format!("max W2 between laws that must be equal, in units of the round-off budget 64ε Σκ (3 tables × 3 spacings × 6 step counts); the smallest W2 between laws predicted to differ is {min_neq:.2e} (must exceed 1e-6); EulerAncestral's exact law vs k-diffusion's σ_up/σ_down update written out per coordinate (leading and trailing): max rel err {ancestral_err:.1e} (≤ 1e-10)"),
     )
+    .require(ancestral_err <= tol::FACTORED, "EulerAncestral is not k-diffusion's ancestral step")
     .require(min_neq > tol::DISCRIMINATES, "a pair predicted to differ came out equal")
     .table(table)
     .figure(fig))
+}
+
+/// EulerAncestral's output law on the diagonal Gaussian `target` by k-diffusion's update written out in
+/// σ̄ = √((1 − ᾱ)/ᾱ) at the integer timesteps (final σ̄ = 0): d = (x̄ − D(x̄))/σ̄_s, σ_up =
+/// √(σ̄_t²(σ̄_s² − σ̄_t²)/σ̄_s²), σ_down = √(σ̄_t² − σ_up²), x̄_t = x̄_s + (σ_down − σ̄_s) d + σ_up z, with the
+/// Gaussian denoiser D(x̄) = μ + λ(x̄ − μ)/(λ + σ̄²); start N(0, init_noise_sigma²). Per coordinate
+/// (mean, variance) of x̄ = x₀ at the end.
+fn ancestral_reference(
+    beta: BetaSchedule,
+    spacing: Spacing,
+    steps: usize,
+    target: &crate::target::Gaussian,
+    init: f64,
+) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    let abar = crate::schedule::Discrete::new(beta).alphas_cumprod;
+    let ts = crate::conventions::timesteps(spacing, 1000, steps, 0, true)?;
+    let mut sbar: Vec<f64> = ts
+        .iter()
+        .map(|&t| ((1.0 - abar[t as usize]) / abar[t as usize]).sqrt())
+        .collect();
+    sbar.push(0.0);
+    let (mu, lam) = (target.eigen_mean(), &target.eigvals);
+    Ok((0..lam.len())
+        .map(|k| {
+            let (mut m, mut v) = (0.0, init * init);
+            for w in sbar.windows(2) {
+                let (s, t) = (w[0], w[1]);
+                let up = (t * t * (s * s - t * t) / (s * s)).sqrt();
+                let down = (t * t - up * up).max(0.0).sqrt();
+                // x̄ − μ ↦ a (x̄ − μ) + σ_up z with a = 1 + (σ_down − σ̄_s) σ̄_s/(λ + σ̄_s²).
+                let a = 1.0 + (down - s) * s / (lam[k] + s * s);
+                m = mu[k] + a * (m - mu[k]);
+                v = a * a * v + up * up;
+            }
+            (m, v)
+        })
+        .unzip())
 }
 
 fn w2_between(a: &(Vec<f64>, Vec<f64>), b: &(Vec<f64>, Vec<f64>)) -> f64 {
