@@ -1,6 +1,7 @@
 //! PZ-1: ε̂, x̂₀, score, v and the flow velocity convert into one another exactly, for every schedule.
 
 use super::common::noised_points;
+use crate::algebra::{eps_from_x0, score_from_x0};
 use crate::claims::{Claim, Ctx, Evidence};
 use crate::evidence::{Figure, Series, Table};
 use crate::fixtures::demo_mixture;
@@ -49,10 +50,11 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
                 let sc = x.norm() + a * x0.norm() + s * eps.norm();
                 let mut errs = vec![
                     ("eps -> x0", rel(&((x - &eps * s) / a), &x0, sc / a)),
-                    ("x0 -> eps", rel(&((x - &x0 * a) / s), &eps, sc / s)),
+                    // The library's own conversions (one place for each formula).
+                    ("x0 -> eps", rel(&eps_from_x0(x, &x0, a, s), &eps, sc / s)),
                     (
                         "x0 -> score",
-                        rel(&((&x0 * a - x) / (s * s)), &score, sc / (s * s)),
+                        rel(&score_from_x0(x, &x0, a, s), &score, sc / (s * s)),
                     ),
                 ];
                 // Salimans–Ho v = α ε − σ x₀ and back.
