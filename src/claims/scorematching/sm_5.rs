@@ -35,6 +35,7 @@ const DIFF_STEP: f64 = 1e-4;
 
 fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut rng = ctx.rng("samples");
+    let mut drng = ctx.rng("directions");
     let mut table = Table::new(
         "",
         &[
@@ -112,9 +113,9 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         let value_err = (j0 + s_inv.trace()).abs() / s_inv.trace();
         let mut grad: f64 = 0.0;
         for _ in 0..4 {
-            let e = DMatrix::from_fn(d, d, |_, _| normal(&mut rng));
+            let e = DMatrix::from_fn(d, d, |_, _| normal(&mut drng));
             let e = (&e + e.transpose()) / ((2 * d) as f64);
-            let dm = normal_vec(d, &mut rng) / (d as f64).sqrt();
+            let dm = normal_vec(d, &mut drng) / (d as f64).sqrt();
             let h = DIFF_STEP;
             let up = empirical_ism(&xs, &(&m_hat + &dm * h), &(&p_hat + &e * h));
             let down = empirical_ism(&xs, &(&m_hat - &dm * h), &(&p_hat - &e * h));
