@@ -11,11 +11,11 @@ use anyhow::{bail, ensure, Context, Result};
 use clap::{Parser, ValueEnum};
 use diffusion_claims::algebra::{Form, FormNoise};
 use diffusion_claims::conventions::{beta_by_name, Config, Scheduler, Spacing};
+use diffusion_claims::law1d::{output_law, Accuracy, Start};
 use diffusion_claims::metrics::{kl_commuting, w2_commuting};
 use diffusion_claims::sampler::{uniform_logsnr, uniform_t, DdpmVariance, Sampler};
 use diffusion_claims::schedule;
 use diffusion_claims::spectrum::{read_file_or_list, Check};
-use diffusion_claims::law1d::{output_law, Accuracy, Start};
 use diffusion_claims::target::Gaussian;
 use diffusion_claims::target_spec::TargetSpec;
 use nalgebra::DVector;
@@ -81,7 +81,12 @@ struct Args {
     #[arg(long)]
     mean: Option<String>,
     /// Target covariance eigenvalues (Σ = diag(λ)): a .npy/.txt file or a comma-separated list; zeros allowed.
-    #[arg(long, allow_hyphen_values = true, required_unless_present = "target", conflicts_with = "target")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "target",
+        conflicts_with = "target"
+    )]
     eigenvalues: Option<String>,
     /// Target specification file (JSON, one key naming the kind): {"gaussian": {"mean", "covariance" or
     /// "eigenvalues"}}, {"mixture": {"weights", "means", "covariances"}}, and in 1-D {"uniform": {"low",
@@ -153,18 +158,26 @@ fn main() {
 fn run() -> Result<()> {
     let args = Args::parse();
     let spec = match &args.target {
-        Some(path) => Some(TargetSpec::from_file(path).with_context(|| format!("--target {}", path.display()))?),
+        Some(path) => Some(
+            TargetSpec::from_file(path).with_context(|| format!("--target {}", path.display()))?,
+        ),
         None => None,
     };
     let (mean, eig) = match &spec {
         Some(spec) if spec.kind() == "gaussian" => {
             let g = spec.to_gaussian()?;
-            (g.eigen_mean().as_slice().to_vec(), g.eigvals.as_slice().to_vec())
+            (
+                g.eigen_mean().as_slice().to_vec(),
+                g.eigvals.as_slice().to_vec(),
+            )
         }
         Some(spec) => return run_1d(&args, spec),
         None => {
-            let eig = read_file_or_list(args.eigenvalues.as_deref().unwrap_or_default(), Check::NonNegative)
-                .context("--eigenvalues")?;
+            let eig = read_file_or_list(
+                args.eigenvalues.as_deref().unwrap_or_default(),
+                Check::NonNegative,
+            )
+            .context("--eigenvalues")?;
             let mean = match &args.mean {
                 Some(m) => read_file_or_list(m, Check::Finite).context("--mean")?,
                 None => vec![0.0; eig.len()],
@@ -265,29 +278,29 @@ fn run() -> Result<()> {
 /// The sampler of a continuous schedule.
 fn continuous_sampler(args: &Args) -> Result<Sampler> {
     Ok(match (args.sampler, args.order) {
-            (SamplerName::Ddpm, _) => Sampler::Ddpm(match args.variance {
-                Variance::FixedSmall => DdpmVariance::Small,
-                Variance::FixedLarge => DdpmVariance::Large,
-            }),
-            (SamplerName::Ddim, _) => Sampler::Ddim { eta: args.eta },
-            (SamplerName::Euler, _) => Sampler::EulerMaruyama { noise_level: 0.0 },
-            (SamplerName::EulerAncestral, _) => Sampler::Ddim { eta: 1.0 },
-            (SamplerName::DpmSolver, 1) => Sampler::DpmSolver1,
-            (SamplerName::DpmSolver, 2) => Sampler::DpmSolver2,
-            (SamplerName::DpmSolver, 3) => Sampler::DpmSolver3,
-            (SamplerName::DpmSolverPp, 1) => Sampler::DpmSolverPp1,
-            (SamplerName::DpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 0.0 },
-            (SamplerName::DpmSolverPp, 3) => Sampler::DpmSolverPp3M { corrected: false },
-            (SamplerName::SdeDpmSolverPp, 1) => Sampler::ExpIntegrator { noise_level: 1.0 },
-            (SamplerName::SdeDpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 1.0 },
-            (SamplerName::Deis, k) if (1..=3).contains(&k) => Sampler::Deis { order: k },
-            (SamplerName::EdmEuler, _) => Sampler::EdmEuler,
-            (SamplerName::EdmHeun, _) => Sampler::EdmHeun,
-            (SamplerName::Em, _) => Sampler::EulerMaruyama { noise_level: 1.0 },
-            (SamplerName::Heun, _) => Sampler::HeunT,
-            (SamplerName::Rk4, _) => Sampler::Rk4T,
-            (s, k) => bail!("{s:?} of order {k} is not available"),
-        })
+        (SamplerName::Ddpm, _) => Sampler::Ddpm(match args.variance {
+            Variance::FixedSmall => DdpmVariance::Small,
+            Variance::FixedLarge => DdpmVariance::Large,
+        }),
+        (SamplerName::Ddim, _) => Sampler::Ddim { eta: args.eta },
+        (SamplerName::Euler, _) => Sampler::EulerMaruyama { noise_level: 0.0 },
+        (SamplerName::EulerAncestral, _) => Sampler::Ddim { eta: 1.0 },
+        (SamplerName::DpmSolver, 1) => Sampler::DpmSolver1,
+        (SamplerName::DpmSolver, 2) => Sampler::DpmSolver2,
+        (SamplerName::DpmSolver, 3) => Sampler::DpmSolver3,
+        (SamplerName::DpmSolverPp, 1) => Sampler::DpmSolverPp1,
+        (SamplerName::DpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 0.0 },
+        (SamplerName::DpmSolverPp, 3) => Sampler::DpmSolverPp3M { corrected: false },
+        (SamplerName::SdeDpmSolverPp, 1) => Sampler::ExpIntegrator { noise_level: 1.0 },
+        (SamplerName::SdeDpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 1.0 },
+        (SamplerName::Deis, k) if (1..=3).contains(&k) => Sampler::Deis { order: k },
+        (SamplerName::EdmEuler, _) => Sampler::EdmEuler,
+        (SamplerName::EdmHeun, _) => Sampler::EdmHeun,
+        (SamplerName::Em, _) => Sampler::EulerMaruyama { noise_level: 1.0 },
+        (SamplerName::Heun, _) => Sampler::HeunT,
+        (SamplerName::Rk4, _) => Sampler::Rk4T,
+        (s, k) => bail!("{s:?} of order {k} is not available"),
+    })
 }
 
 /// The continuous schedule and the time grid (the same as the Gaussian route's).
@@ -325,7 +338,14 @@ fn run_1d(args: &Args, spec: &TargetSpec) -> Result<()> {
     let data = spec.to_density1d()?;
     let sampler = continuous_sampler(args)?;
     let (sch, times) = continuous_grid(args)?;
-    let law = output_law(sampler, sch.as_ref(), &times, &data, Start::Prior, Accuracy::default())?;
+    let law = output_law(
+        sampler,
+        sch.as_ref(),
+        &times,
+        &data,
+        Start::Prior,
+        Accuracy::default(),
+    )?;
     let (m, v) = law.mean_var();
     let rows: Vec<(&str, f64)> = vec![
         ("w1", law.w1),
@@ -343,7 +363,9 @@ fn run_1d(args: &Args, spec: &TargetSpec) -> Result<()> {
     ];
     if let Some(path) = &args.density {
         let sd = v.sqrt();
-        let xs: Vec<f64> = (0..=400).map(|i| m - 6.0 * sd + 12.0 * sd * i as f64 / 400.0).collect();
+        let xs: Vec<f64> = (0..=400)
+            .map(|i| m - 6.0 * sd + 12.0 * sd * i as f64 / 400.0)
+            .collect();
         let ps = law.density_on(&xs)?;
         let mut text = String::from("x,density\n");
         for (x, p) in xs.iter().zip(&ps) {
@@ -359,7 +381,14 @@ fn run_1d(args: &Args, spec: &TargetSpec) -> Result<()> {
             println!("{q},{v:?}");
         }
     } else {
-        println!("{} on a 1-D {} target, {} steps ({:?} route, {} nodes):", sampler.label(), spec.kind(), args.steps, law.route, law.nodes);
+        println!(
+            "{} on a 1-D {} target, {} steps ({:?} route, {} nodes):",
+            sampler.label(),
+            spec.kind(),
+            args.steps,
+            law.route,
+            law.nodes
+        );
         for (q, v) in rows {
             println!("{q:>16} = {v:.6e}");
         }

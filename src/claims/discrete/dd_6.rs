@@ -127,7 +127,12 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
                 law.kl.into(),
             ]);
         }
-        let pts = |v: &[f64]| ns.iter().map(|&n| n as f64).zip(v.iter().copied()).collect();
+        let pts = |v: &[f64]| {
+            ns.iter()
+                .map(|&n| n as f64)
+                .zip(v.iter().copied())
+                .collect()
+        };
         fig_b = fig_b.with(Series::line(format!("η = {eta}"), pts(&mw2[i])));
         fig_c = fig_c.with(Series::line(format!("η = {eta}"), pts(&mkl[i])));
     }
@@ -135,7 +140,12 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
     let mix_trend_kl = trend(&mkl);
     let mgaps: Vec<f64> = (0..ns.len()).map(|j| mw2[3][j] - mw2[0][j]).collect();
     let violations = gauss_trend.0 + gauss_trend.1 + mix_trend.0 + mix_trend.1;
-    let row = |v: &[Vec<f64>], j: usize| format!("{:.4}/{:.4}/{:.4}/{:.4}", v[0][j], v[1][j], v[2][j], v[3][j]);
+    let row = |v: &[Vec<f64>], j: usize| {
+        format!(
+            "{:.4}/{:.4}/{:.4}/{:.4}",
+            v[0][j], v[1][j], v[2][j], v[3][j]
+        )
+    };
     Ok(Evidence::within(
         violations as f64,
         0.0,
@@ -160,7 +170,9 @@ fn trend(err: &[Vec<f64>]) -> (usize, usize) {
         .filter(|&(i, j)| err[i][j] <= err[i - 1][j])
         .count();
     let last = err.len() - 1;
-    let gaps: Vec<f64> = (0..err[0].len()).map(|j| err[last][j] - err[0][j]).collect();
+    let gaps: Vec<f64> = (0..err[0].len())
+        .map(|j| err[last][j] - err[0][j])
+        .collect();
     let not_closing = gaps[1..].windows(2).filter(|w| w[1] >= w[0]).count();
     (non_monotone, not_closing)
 }

@@ -92,7 +92,11 @@ fn gaussian_panel(table: &mut Table) -> Result<(f64, String, usize)> {
         let times = s.conventional_grid(&sch, 1.0, 1e-3, steps)?;
         let law = output_law(s, &sch, &times, &data, Start::Marginal, Accuracy::default())?;
         ensure!(law.route == route, "{}: took the wrong route", s.label());
-        ensure!(law.monotone, "{}: the output map is not monotone", s.label());
+        ensure!(
+            law.monotone,
+            "{}: the output map is not monotone",
+            s.label()
+        );
         let (m, c) = exact_law(s, &sch, &times, &g);
         let (m, c) = (m[0], c[(0, 0)]);
         let w2 = w2_commuting(&[m], &[c], &[mu], &[v]);
@@ -179,7 +183,12 @@ fn monte_carlo_panel(ctx: &Ctx, table: &mut Table) -> Result<(f64, String, usize
         ];
         for (y, f) in CDF_POINTS.iter().zip(&cdf) {
             let hits = out.iter().filter(|&&o| o <= *y).count() as f64 / n as f64;
-            stats.push((format!("cdf({y})"), *f, hits, (f * (1.0 - f) / n as f64).sqrt()));
+            stats.push((
+                format!("cdf({y})"),
+                *f,
+                hits,
+                (f * (1.0 - f) / n as f64).sqrt(),
+            ));
         }
         for (what, exact, mc, se) in stats {
             let z = (mc - exact) / se;
@@ -222,10 +231,7 @@ fn accuracy_panel(table: &mut Table) -> Result<(f64, f64, f64, Vec<Figure>)> {
                     .iter()
                     .map(|&p| Accuracy { panels: p, ..def })
                     .collect(),
-                Accuracy {
-                    panels: 512,
-                    ..def
-                },
+                Accuracy { panels: 512, ..def },
             )
         } else {
             (
@@ -283,9 +289,15 @@ fn accuracy_panel(table: &mut Table) -> Result<(f64, f64, f64, Vec<Figure>)> {
             }
         }
         let (name, xl) = if route == Route::Map {
-            ("accuracy-map", "Gauss–Legendre panels (16 nodes each; the finer run doubles them)")
+            (
+                "accuracy-map",
+                "Gauss–Legendre panels (16 nodes each; the finer run doubles them)",
+            )
         } else {
-            ("accuracy-grid", "grid points per kernel standard deviation κ (the finer run doubles it)")
+            (
+                "accuracy-grid",
+                "grid points per kernel standard deviation κ (the finer run doubles it)",
+            )
         };
         figs.push(
             Figure::new(

@@ -63,10 +63,20 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let t_min = 1e-3;
     let data = density_1d(&mix, 1.0, 0.0)?;
     let reference = density_1d(&mix, sch.alpha(t_min), sch.sigma(t_min))?;
-    let ns = ctx.scale.pick(vec![10, 20, 40, 80], vec![10, 20, 40, 80, 160, 320]);
+    let ns = ctx
+        .scale
+        .pick(vec![10, 20, 40, 80], vec![10, 20, 40, 80, 160, 320]);
     let mut gmm = Table::new(
         "gmm-exact",
-        &["sampler", "steps", "w2", "kl", "ks", "tv", "stated_error_w2"],
+        &[
+            "sampler",
+            "steps",
+            "w2",
+            "kl",
+            "ks",
+            "tv",
+            "stated_error_w2",
+        ],
     );
     let mut fits = Vec::new();
     let mut worst: f64 = 0.0;
@@ -77,15 +87,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         let (mut w2s, mut kls) = (Vec::new(), Vec::new());
         for &n in &ns {
             let times = s.conventional_grid(&sch, 1.0, t_min, n)?;
-            let law = output_law_vs(
-                s,
-                &sch,
-                &times,
-                &data,
-                &reference,
-                Start::Marginal,
-                FINE,
-            )?;
+            let law = output_law_vs(s, &sch, &times, &data, &reference, Start::Marginal, FINE)?;
             unresolved = unresolved.max(law.error.w2 / law.w2);
             gmm.push(vec![
                 s.label().into(),

@@ -131,7 +131,15 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     .loglog();
     let mut slopes = Table::new(
         "orders",
-        &["sampler", "expected_order", "fitted_order", "ci_lo", "ci_hi", "points", "verdict"],
+        &[
+            "sampler",
+            "expected_order",
+            "fitted_order",
+            "ci_lo",
+            "ci_hi",
+            "points",
+            "verdict",
+        ],
     );
     let (mut worst, mut worst_what, mut failed) = (0.0_f64, String::new(), Vec::new());
     let mut faster_list = Vec::new();
@@ -146,8 +154,17 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
             let times = s.conventional_grid(&sch, t_max, t_min, n)?;
             let law = output_law_vs(s, &sch, &times, &data, &reference, Start::Marginal, FINE)?;
             let nfe = s.nfe(&sch, &times);
-            for (what, v) in [("mixture-1d-exact-w2", law.w2), ("mixture-1d-exact-kl", law.kl)] {
-                table.push(vec![what.into(), s.label().into(), n.into(), nfe.into(), v.into()]);
+            for (what, v) in [
+                ("mixture-1d-exact-w2", law.w2),
+                ("mixture-1d-exact-kl", law.kl),
+            ] {
+                table.push(vec![
+                    what.into(),
+                    s.label().into(),
+                    n.into(),
+                    nfe.into(),
+                    v.into(),
+                ]);
             }
             pts.push((nfe as f64, law.w2));
             // Points the quadrature resolves to 1e-3 relative enter the fit.
@@ -163,7 +180,11 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         // (the last two doublings, as HO-*), with its 95% Student-t interval.
         let k = zoo_order(s);
         let m = steps.len();
-        anyhow::ensure!(m >= 3, "{}: fewer than three resolved step counts", s.label());
+        anyhow::ensure!(
+            m >= 3,
+            "{}: fewer than three resolved step counts",
+            s.label()
+        );
         let fit = loglog_slope(&steps[m - 3..], &w2s[m - 3..], tol::LEVEL)?;
         let (order, lo, hi) = (-fit.slope, -fit.hi, -fit.lo);
         let at_order = (order - k).abs() <= tol::ORDER || (lo <= k && k <= hi);
@@ -181,7 +202,10 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         if !ok {
             failed.push(s.label());
         }
-        orders_text.push(format!("{} {order:.2} [{lo:.2}, {hi:.2}] (k = {k})", s.label()));
+        orders_text.push(format!(
+            "{} {order:.2} [{lo:.2}, {hi:.2}] (k = {k})",
+            s.label()
+        ));
         slopes.push(vec![
             s.label().into(),
             k.into(),
