@@ -1,4 +1,6 @@
-//! `sampler_law`: the exact output law of a sampler configuration on a Gaussian target N(μ, diag(λ)).
+//! `sampler_law`: the exact output law of a sampler configuration on a Gaussian target N(μ, diag(λ)), or
+//! on a target file (`--target`): Gaussian (any covariance, through the affine-form engine in Σ's
+//! eigenbasis) or 1-D non-Gaussian (mixture, uniform, Laplace, beta; through the quadrature engine `law1d`).
 //!
 //! On the discrete DDPM tables (`ddpm-linear`, `ddpm-scaled-linear`, `ddpm-cosine`) the samplers run with
 //! the `diffusers` conventions (timestep spacing, set_alpha_to_one, variance type, final sigma, initial
@@ -9,11 +11,13 @@ use anyhow::{bail, ensure, Context, Result};
 use clap::{Parser, ValueEnum};
 use diffusion_claims::algebra::{Form, FormNoise};
 use diffusion_claims::conventions::{beta_by_name, Config, Scheduler, Spacing};
+use diffusion_claims::law1d::{output_law, Accuracy, Start};
 use diffusion_claims::metrics::{kl_commuting, w2_commuting};
 use diffusion_claims::sampler::{uniform_logsnr, uniform_t, DdpmVariance, Sampler};
 use diffusion_claims::schedule;
 use diffusion_claims::spectrum::{read_file_or_list, Check};
 use diffusion_claims::target::Gaussian;
+use diffusion_claims::target_spec::TargetSpec;
 use nalgebra::DVector;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -77,8 +81,24 @@ struct Args {
     #[arg(long)]
     mean: Option<String>,
     /// Target covariance eigenvalues (Σ = diag(λ)): a .npy/.txt file or a comma-separated list; zeros allowed.
-    #[arg(long, allow_hyphen_values = true)]
-    eigenvalues: String,
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "target",
+        conflicts_with = "target"
+    )]
+    eigenvalues: Option<String>,
+    /// Target specification file (JSON, one key naming the kind): {"gaussian": {"mean", "covariance" or
+    /// "eigenvalues"}}, {"mixture": {"weights", "means", "covariances"}}, and in 1-D {"uniform": {"low",
+    /// "high"}}, {"laplace": {"location", "scale"}}, {"beta": {"a", "b", "low", "high"}}. Gaussian targets
+    /// go through the affine-form engine (coordinates of Σ's eigenbasis); 1-D non-Gaussian targets through
+    /// the quadrature engine on continuous schedules (exact W1, W2, KS, TV, KL to the target). Multistep
+    /// stochastic samplers (SDE-DPM-Solver++ 2M) have no exact 1-D law: they stay Monte Carlo.
+    #[arg(long, conflicts_with = "mean")]
+    target: Option<std::path::PathBuf>,
+    /// 1-D non-Gaussian target: write the output density on a grid (CSV x,density) to this file.
+    #[arg(long, requires = "target")]
+    density: Option<std::path::PathBuf>,
     /// ddpm-linear | ddpm-scaled-linear | ddpm-cosine (diffusers conventions), or a continuous schedule:
     /// vp-linear | sub-vp | ve | edm | ou | brownian | rectified-flow | cosine-vp.
     #[arg(long, default_value = "ddpm-linear")]
@@ -122,7 +142,8 @@ struct Args {
     /// Continuous schedules: grid uniform in λ or in t.
     #[arg(long, value_enum, default_value = "uniform-logsnr")]
     grid: Grid,
-    /// Print CSV (coord,mean,variance,target_mean,target_variance) instead of a table.
+    /// Print CSV (coord,mean,variance,target_mean,target_variance; 1-D non-Gaussian targets: quantity,value
+    /// rows w1, w2, ks, tv, kl, ...) instead of a table.
     #[arg(long)]
     csv: bool,
 }
@@ -136,10 +157,33 @@ fn main() {
 
 fn run() -> Result<()> {
     let args = Args::parse();
-    let eig = read_file_or_list(&args.eigenvalues, Check::NonNegative).context("--eigenvalues")?;
-    let mean = match &args.mean {
-        Some(m) => read_file_or_list(m, Check::Finite).context("--mean")?,
-        None => vec![0.0; eig.len()],
+    let spec = match &args.target {
+        Some(path) => Some(
+            TargetSpec::from_file(path).with_context(|| format!("--target {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let (mean, eig) = match &spec {
+        Some(spec) if spec.kind() == "gaussian" => {
+            let g = spec.to_gaussian()?;
+            (
+                g.eigen_mean().as_slice().to_vec(),
+                g.eigvals.as_slice().to_vec(),
+            )
+        }
+        Some(spec) => return run_1d(&args, spec),
+        None => {
+            let eig = read_file_or_list(
+                args.eigenvalues.as_deref().unwrap_or_default(),
+                Check::NonNegative,
+            )
+            .context("--eigenvalues")?;
+            let mean = match &args.mean {
+                Some(m) => read_file_or_list(m, Check::Finite).context("--mean")?,
+                None => vec![0.0; eig.len()],
+            };
+            (mean, eig)
+        }
     };
     ensure!(
         mean.len() == eig.len(),
@@ -192,37 +236,9 @@ fn run() -> Result<()> {
         };
         config.plan()?.exact_law(&target)
     } else {
-        let sch = schedule::by_name(&args.schedule)
-            .with_context(|| format!("unknown schedule {:?}", args.schedule))?;
-        let sampler = match (args.sampler, args.order) {
-            (SamplerName::Ddpm, _) => Sampler::Ddpm(match args.variance {
-                Variance::FixedSmall => DdpmVariance::Small,
-                Variance::FixedLarge => DdpmVariance::Large,
-            }),
-            (SamplerName::Ddim, _) => Sampler::Ddim { eta: args.eta },
-            (SamplerName::Euler, _) => Sampler::EulerMaruyama { noise_level: 0.0 },
-            (SamplerName::EulerAncestral, _) => Sampler::Ddim { eta: 1.0 },
-            (SamplerName::DpmSolver, 1) => Sampler::DpmSolver1,
-            (SamplerName::DpmSolver, 2) => Sampler::DpmSolver2,
-            (SamplerName::DpmSolver, 3) => Sampler::DpmSolver3,
-            (SamplerName::DpmSolverPp, 1) => Sampler::DpmSolverPp1,
-            (SamplerName::DpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 0.0 },
-            (SamplerName::DpmSolverPp, 3) => Sampler::DpmSolverPp3M { corrected: false },
-            (SamplerName::SdeDpmSolverPp, 1) => Sampler::ExpIntegrator { noise_level: 1.0 },
-            (SamplerName::SdeDpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 1.0 },
-            (SamplerName::Deis, k) if (1..=3).contains(&k) => Sampler::Deis { order: k },
-            (SamplerName::EdmEuler, _) => Sampler::EdmEuler,
-            (SamplerName::EdmHeun, _) => Sampler::EdmHeun,
-            (SamplerName::Em, _) => Sampler::EulerMaruyama { noise_level: 1.0 },
-            (SamplerName::Heun, _) => Sampler::HeunT,
-            (SamplerName::Rk4, _) => Sampler::Rk4T,
-            (s, k) => bail!("{s:?} of order {k} is not available"),
-        };
-        let (t_min, t_max) = sch.t_range();
-        let times = match args.grid {
-            Grid::UniformLogsnr => uniform_logsnr(sch.as_ref(), t_max, t_min, args.steps)?,
-            Grid::UniformT => uniform_t(t_max, t_min, args.steps)?,
-        };
+        let sampler = continuous_sampler(&args)?;
+        let (sch, times) = continuous_grid(&args)?;
+        let t_max = times[0];
         // Start from the usual prior N(0, σ_T² I).
         let x = Form::gaussian(vec![0.0; eig.len()], vec![sch.sigma(t_max); eig.len()]);
         let out = sampler.run(sch.as_ref(), &times, x, &target, &mut FormNoise::after(1));
@@ -255,6 +271,127 @@ fn run() -> Result<()> {
         }
         println!("W2(output, target) = {w2:.6e}");
         println!("KL(output ‖ target) = {kl:.6e}");
+    }
+    Ok(())
+}
+
+/// The sampler of a continuous schedule.
+fn continuous_sampler(args: &Args) -> Result<Sampler> {
+    Ok(match (args.sampler, args.order) {
+        (SamplerName::Ddpm, _) => Sampler::Ddpm(match args.variance {
+            Variance::FixedSmall => DdpmVariance::Small,
+            Variance::FixedLarge => DdpmVariance::Large,
+        }),
+        (SamplerName::Ddim, _) => Sampler::Ddim { eta: args.eta },
+        (SamplerName::Euler, _) => Sampler::EulerMaruyama { noise_level: 0.0 },
+        (SamplerName::EulerAncestral, _) => Sampler::Ddim { eta: 1.0 },
+        (SamplerName::DpmSolver, 1) => Sampler::DpmSolver1,
+        (SamplerName::DpmSolver, 2) => Sampler::DpmSolver2,
+        (SamplerName::DpmSolver, 3) => Sampler::DpmSolver3,
+        (SamplerName::DpmSolverPp, 1) => Sampler::DpmSolverPp1,
+        (SamplerName::DpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 0.0 },
+        (SamplerName::DpmSolverPp, 3) => Sampler::DpmSolverPp3M { corrected: false },
+        (SamplerName::SdeDpmSolverPp, 1) => Sampler::ExpIntegrator { noise_level: 1.0 },
+        (SamplerName::SdeDpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 1.0 },
+        (SamplerName::Deis, k) if (1..=3).contains(&k) => Sampler::Deis { order: k },
+        (SamplerName::EdmEuler, _) => Sampler::EdmEuler,
+        (SamplerName::EdmHeun, _) => Sampler::EdmHeun,
+        (SamplerName::Em, _) => Sampler::EulerMaruyama { noise_level: 1.0 },
+        (SamplerName::Heun, _) => Sampler::HeunT,
+        (SamplerName::Rk4, _) => Sampler::Rk4T,
+        (s, k) => bail!("{s:?} of order {k} is not available"),
+    })
+}
+
+/// The continuous schedule and the time grid (the same as the Gaussian route's).
+fn continuous_grid(args: &Args) -> Result<(Box<dyn schedule::Schedule>, Vec<f64>)> {
+    let sch = schedule::by_name(&args.schedule)
+        .with_context(|| format!("unknown schedule {:?}", args.schedule))?;
+    let (t_min, t_max) = sch.t_range();
+    let times = match args.grid {
+        Grid::UniformLogsnr => uniform_logsnr(sch.as_ref(), t_max, t_min, args.steps)?,
+        Grid::UniformT => uniform_t(t_max, t_min, args.steps)?,
+    };
+    Ok((sch, times))
+}
+
+/// A 1-D non-Gaussian target: the exact law by quadrature from the prior N(0, σ_T²).
+fn run_1d(args: &Args, spec: &TargetSpec) -> Result<()> {
+    ensure!(
+        spec.dim() == 1,
+        "--target: a {}-dimensional {} has no exact law here (non-Gaussian targets: 1-D only)",
+        spec.dim(),
+        spec.kind()
+    );
+    ensure!(args.steps >= 1, "--steps must be at least 1");
+    ensure!(
+        (0.0..=1.0).contains(&args.eta),
+        "--eta must be in [0, 1] (got {})",
+        args.eta
+    );
+    ensure!(
+        !args.schedule.starts_with("ddpm-"),
+        "--target {}: the quadrature engine runs on continuous schedules (vp-linear, ...), not the diffusers conventions of {}",
+        spec.kind(),
+        args.schedule
+    );
+    let data = spec.to_density1d()?;
+    let sampler = continuous_sampler(args)?;
+    let (sch, times) = continuous_grid(args)?;
+    let law = output_law(
+        sampler,
+        sch.as_ref(),
+        &times,
+        &data,
+        Start::Prior,
+        Accuracy::default(),
+    )?;
+    let (m, v) = law.mean_var();
+    let rows: Vec<(&str, f64)> = vec![
+        ("w1", law.w1),
+        ("w2", law.w2),
+        ("ks", law.ks),
+        ("tv", law.tv),
+        ("kl", law.kl),
+        ("mean", m),
+        ("variance", v),
+        ("target_mean", data.mean()),
+        ("stated_error_w2", law.error.w2),
+        ("stated_error_kl", law.error.kl),
+        ("monotone", if law.monotone { 1.0 } else { 0.0 }),
+        ("nodes", law.nodes as f64),
+    ];
+    if let Some(path) = &args.density {
+        let sd = v.sqrt();
+        let xs: Vec<f64> = (0..=400)
+            .map(|i| m - 6.0 * sd + 12.0 * sd * i as f64 / 400.0)
+            .collect();
+        let ps = law.density_on(&xs)?;
+        let mut text = String::from("x,density\n");
+        for (x, p) in xs.iter().zip(&ps) {
+            text.push_str(&format!("{x:?},{p:?}\n"));
+        }
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text).with_context(|| format!("--density {}", path.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("--density {}", path.display()))?;
+    }
+    if args.csv {
+        println!("quantity,value");
+        for (q, v) in rows {
+            println!("{q},{v:?}");
+        }
+    } else {
+        println!(
+            "{} on a 1-D {} target, {} steps ({:?} route, {} nodes):",
+            sampler.label(),
+            spec.kind(),
+            args.steps,
+            law.route,
+            law.nodes
+        );
+        for (q, v) in rows {
+            println!("{q:>16} = {v:.6e}");
+        }
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Fixtures shared by claims and tests: the demo targets each claim family measures on, in one place.
 
+use crate::law1d::Density1d;
 use crate::target::{Gaussian, Mixture};
 use nalgebra::{DMatrix, DVector};
 use rand::Rng;
@@ -57,6 +58,38 @@ pub fn ho_mixture() -> Mixture {
         &[0.09, 0.25],
     )
     .expect("valid HO mixture")
+}
+
+/// A 1-D isotropic mixture noised to (α, σ) as a [`Density1d`]: components N(α μ_k, α² v_k + σ²); at
+/// (1, 0) the data law itself. The 1-D law engine's view of the crate's `Mixture` (claims compare the two).
+///
+/// # Errors
+/// A mixture that is not 1-D or has a zero component variance.
+pub fn density_1d(mix: &Mixture, alpha: f64, sigma: f64) -> anyhow::Result<Density1d> {
+    anyhow::ensure!(mix.dim() == 1, "a 1-D law needs a 1-D mixture");
+    Density1d::mixture(
+        mix.weights.clone(),
+        mix.means.iter().map(|m| alpha * m[0]).collect(),
+        mix.covs
+            .iter()
+            .map(|c| alpha * alpha * c[(0, 0)] + sigma * sigma)
+            .collect(),
+    )
+}
+
+/// The 1-D three-mode mixture of the exact-law claims (ENGINE-2, DD-6, WP-1): unequal weights, one narrow
+/// mode, modes 2–3 standard deviations apart, so the transport map is far from affine.
+pub fn mixture_1d() -> Mixture {
+    Mixture::isotropic(
+        vec![0.25, 0.45, 0.30],
+        vec![
+            DVector::from_vec(vec![-2.0]),
+            DVector::from_vec(vec![0.3]),
+            DVector::from_vec(vec![2.2]),
+        ],
+        &[0.09, 0.2, 0.05],
+    )
+    .expect("valid 1-D mixture")
 }
 
 /// The starting points x_T of the benchmark (our protocol: the §8 table does not state them).

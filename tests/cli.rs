@@ -189,3 +189,83 @@ fn sampler_law_prints_a_law_and_rejects_bad_input() {
         );
     }
 }
+
+#[test]
+fn sampler_law_target_file_gives_exact_1d_distances_and_density() {
+    let dir = tmp("target1d");
+    let spec = dir.join("mix.json");
+    std::fs::write(
+        &spec,
+        r#"{"mixture": {"weights": [0.25, 0.45, 0.30], "means": [[-2.0], [0.3], [2.2]], "covariances": [[[0.09]], [[0.2]], [[0.05]]]}}"#,
+    )
+    .unwrap();
+    let dens = dir.join("density.csv");
+    let (code, out, err) = run(
+        env!("CARGO_BIN_EXE_sampler_law"),
+        &[
+            "--target",
+            spec.to_str().unwrap(),
+            "--schedule",
+            "vp-linear",
+            "--sampler",
+            "ddpm",
+            "--steps",
+            "20",
+            "--csv",
+            "--density",
+            dens.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let rows: std::collections::HashMap<&str, f64> = out
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .map(|(q, v)| (q, v.parse().unwrap()))
+        .collect();
+    for q in ["w1", "w2", "ks", "tv", "kl"] {
+        let v = rows[q];
+        assert!(v.is_finite() && v > 0.0, "{q} = {v}");
+    }
+    let text = std::fs::read_to_string(&dens).unwrap();
+    assert!(text.starts_with("x,density\n"));
+    assert!(text.lines().count() > 100);
+}
+
+#[test]
+fn sampler_law_help_says_multistep_stochastic_stays_monte_carlo() {
+    let (_, out, _) = run(env!("CARGO_BIN_EXE_sampler_law"), &["--help"]);
+    assert!(out.contains("stay Monte Carlo"), "{out}");
+}
+
+#[test]
+fn sampler_law_rejects_a_bad_target_file_and_writes_nothing() {
+    let dir = tmp("badtarget");
+    let spec = dir.join("bad.json");
+    std::fs::write(
+        &spec,
+        r#"{"mixture": {"weights": [0.5, 0.6], "means": [[-2.0], [0.3]], "covariances": [[[0.09]], [[0.2]]]}}"#,
+    )
+    .unwrap();
+    let dens = dir.join("density.csv");
+    let (code, out, err) = run(
+        env!("CARGO_BIN_EXE_sampler_law"),
+        &[
+            "--target",
+            spec.to_str().unwrap(),
+            "--schedule",
+            "vp-linear",
+            "--sampler",
+            "ddim",
+            "--steps",
+            "10",
+            "--csv",
+            "--density",
+            dens.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("mixture.weights"), "{err}");
+    assert!(!dens.exists());
+}

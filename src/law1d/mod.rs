@@ -304,14 +304,35 @@ impl<'a> Law1d<'a> {
             return Ok(out);
         }
         let target: Vec<f64> = inside.iter().map(|&i| ys[i]).collect();
+        // Bracket each target between consecutive nodes (Φ increasing on them), so Newton stays in the
+        // bracket and falls back to bisection when a step would leave it (a plain Newton iteration can
+        // jump to the far side of a steep stretch of Φ and return a wrong root, unnoticed).
+        let mut bracket: Vec<(f64, f64)> = target
+            .iter()
+            .map(|&v| {
+                let j = phi.partition_point(|&a| a <= v).clamp(1, phi.len() - 1);
+                (x[j - 1], x[j])
+            })
+            .collect();
         let mut xs: Vec<f64> = target.iter().map(|&v| interp_linear(phi, x, v)).collect();
         let mut run = problem.map(xs.clone())?;
-        for _ in 0..20 {
+        for _ in 0..100 {
             let mut worst: f64 = 0.0;
             for (i, xi) in xs.iter_mut().enumerate() {
                 let r = run.v[i] - target[i];
                 worst = worst.max(r.abs() / (1.0 + target[i].abs()));
-                *xi -= r / run.d[i];
+                let (lo, hi) = &mut bracket[i];
+                if r > 0.0 {
+                    *hi = *xi;
+                } else {
+                    *lo = *xi;
+                }
+                let nx = *xi - r / run.d[i];
+                *xi = if nx > *lo && nx < *hi {
+                    nx
+                } else {
+                    0.5 * (*lo + *hi)
+                };
             }
             run = problem.map(xs.clone())?;
             if worst < 1e-14 {
@@ -459,10 +480,10 @@ fn map_route(problem: &Problem, cuts: &[f64]) -> Result<MapRun> {
 }
 
 /// Pilot points for the panel layout.
-const PILOT: usize = 65;
+const PILOT: usize = 513;
 
-/// Panel boundaries on [lo, hi] equidistributing the arc length of Φ (in units of the domain and of Φ's
-/// range), from a pilot run on [`PILOT`] points: a mixture's transport map is steep between its modes,
+/// Panel boundaries on [lo, hi] equidistributing the arc lengths of Φ and of the optimal map T to the
+/// reference (in units of the domain and of their ranges), from a pilot run on [`PILOT`] points: a mixture's transport map is steep between its modes,
 /// and equal panels there would need many times the nodes.
 fn layout(problem: &Problem, lo: f64, hi: f64, panels: usize) -> Result<Vec<f64>> {
     let xs: Vec<f64> = (0..PILOT)
@@ -472,14 +493,34 @@ fn layout(problem: &Problem, lo: f64, hi: f64, panels: usize) -> Result<Vec<f64>
     let range = (pilot.v[PILOT - 1] - pilot.v[0])
         .abs()
         .max(f64::MIN_POSITIVE);
-    let monitor: Vec<f64> = pilot
-        .d
+    // The optimal map T = Q_ref∘F_T to the reference law enters W1/W2 as Φ − T: where it is steep (the
+    // reference's valleys) and Φ is not (a few steps put Φ's jump elsewhere), panels must follow T too.
+    let mut guess = problem.reference.mean();
+    let t: Vec<f64> = xs
         .iter()
-        .map(|d| (1.0 + (d * (hi - lo) / range).powi(2)).sqrt())
+        .map(|&x| {
+            let (f, s) = problem.start_cdf_sf(x);
+            let q = problem.reference.quantile_pair(f, s, guess);
+            if q.is_finite() {
+                guess = q;
+            }
+            q
+        })
         .collect();
+    let t_range = (t[PILOT - 1] - t[0]).abs();
+    let t_scale = if t_range.is_finite() && t_range > 0.0 {
+        (hi - lo) / t_range
+    } else {
+        0.0
+    };
+    // Chord lengths, not the trapezoid of |Φ′|: a jump narrower than the pilot spacing still counts fully.
     let mut cum = vec![0.0; PILOT];
     for i in 1..PILOT {
-        cum[i] = cum[i - 1] + 0.5 * (monitor[i] + monitor[i - 1]) * (xs[i] - xs[i - 1]);
+        let dx = xs[i] - xs[i - 1];
+        let dphi = (pilot.v[i] - pilot.v[i - 1]) * (hi - lo) / range;
+        let dt = (t[i] - t[i - 1]) * t_scale;
+        let dt = if dt.is_finite() { dt } else { 0.0 };
+        cum[i] = cum[i - 1] + (dx * dx + dphi * dphi + dt * dt).sqrt();
     }
     let total = cum[PILOT - 1];
     let mut cuts: Vec<f64> = (0..=panels)

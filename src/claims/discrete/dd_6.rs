@@ -1,29 +1,25 @@
 //! DD-6: one exact ε-model serves every η; at few steps η = 0 is the most accurate, the gap closing with more steps.
 
 use super::common::{alpha_bar_linear, ddim_gaussian_law, skip_grid};
-use crate::algebra::PcgNoise;
 use crate::claims::{Claim, Ctx, Evidence};
 use crate::evidence::{Figure, Series, Table};
-use crate::fixtures::demo_mixture;
-use crate::metrics::sliced_w2;
+use crate::fixtures::{density_1d, mixture_1d};
+use crate::law1d::{output_law_vs, Accuracy, Start};
 use crate::sampler::Sampler;
 use crate::schedule::{BetaSchedule, Discrete, Schedule};
-use crate::target::projected_quantiles;
 use anyhow::Result;
-use nalgebra::DVector;
-use rand_distr::{Distribution, StandardNormal};
 
 pub(super) fn claim() -> Claim {
     Claim {
         id: "DD-6",
         family: super::FAMILY,
         source: "FW §7; DDIM (Song et al. 2021) Thm 1 and Table 1 (trend only); CLAIMS §7",
-        statement: "One exact ε-model serves every η; at few steps η = 0 is the most accurate and error grows with η, the gap closing as the step count grows (exact W2 on a Gaussian; sliced W2 on a 2-D mixture).",
+        statement: "One exact ε-model serves every η; at few steps η = 0 is the most accurate and error grows with η, the gap closing as the step count grows (exact W2 on a Gaussian and on a 1-D three-mode mixture).",
         check,
     }
 }
 
-fn check(ctx: &Ctx) -> Result<Evidence> {
+fn check(_ctx: &Ctx) -> Result<Evidence> {
     let sch = Discrete::new(BetaSchedule::Linear);
     let etas = [0.0, 0.2, 0.5, 1.0];
     let ns = [5usize, 10, 20, 50, 100];
@@ -77,92 +73,113 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
             law_err = law_err.max((w2[i][j] - w2_sq.sqrt()).abs() / w2_sq.sqrt());
         }
     }
-    // Trend: at N ≤ 20 W2 increases with η; the η = 1 vs η = 0 gap shrinks as N grows.
-    // W2 increasing in η at N = 5, 10, 20: the (η_{i−1}, η_i) pairs that fail.
-    let non_monotone = (0..3)
-        .flat_map(|j| (1..etas.len()).map(move |i| (i, j)))
-        .filter(|&(i, j)| w2[i][j] <= w2[i - 1][j])
-        .count();
-    let monotone = non_monotone == 0;
+    let gauss_trend = trend(&w2);
     let gaps: Vec<f64> = (0..ns.len()).map(|j| w2[3][j] - w2[0][j]).collect();
-    // From N = 10 on (at N = 5 neither sampler is in its asymptotic regime).
-    let closing = gaps[1..].windows(2).all(|w| w[1] < w[0]);
-    // (b) sliced W2 on the 2-D mixture, η = 0 vs 1 (and the middle ones), against exact p_0 samples.
-    let mix = demo_mixture();
-    let n: usize = ctx.scale.pick(600, 4000);
-    let mut rng = ctx.rng("directions");
-    let dirs: Vec<DVector<f64>> = (0..32)
-        .map(|_| {
-            let v = DVector::from_fn(2, |_, _| StandardNormal.sample(&mut rng));
-            v.normalize()
-        })
-        .collect();
-    let mut rng = ctx.rng("reference");
-    let (a0, s0) = (sch.alpha(0.0), sch.sigma(0.0));
-    // The reference: exact quantiles of each projection of p_0.
-    let quantiles: Vec<Vec<f64>> = dirs
-        .iter()
-        .map(|th| projected_quantiles(&mix, a0, s0, th, n))
-        .collect();
-    let sliced_exact = |x: &[DVector<f64>]| sliced_w2(x, &dirs, &quantiles);
-    let exact_sample = |rng: &mut rand_pcg::Pcg64, a: f64, s: f64| {
-        mix.sample(rng) * a + DVector::from_fn(2, |_, _| StandardNormal.sample(rng)) * s
-    };
-    let reference: Vec<DVector<f64>> = (0..n).map(|_| exact_sample(&mut rng, a0, s0)).collect();
-    let floor = sliced_exact(&reference)?;
-    let mut sw = vec![vec![0.0; ns.len()]; etas.len()];
+    // (b) exact W2 and KL on the 1-D three-mode mixture (law1d: DDIM(0) by the map route, η > 0 by the
+    // grid route), from the exact p_T at n = 999 to the exact p_0 at n = 0 (the Gaussian panel's laws).
+    let mix = mixture_1d();
+    let data = density_1d(&mix, 1.0, 0.0)?;
+    let reference = density_1d(&mix, sch.alpha(0.0), sch.sigma(0.0))?;
+    let mut mw2 = vec![vec![0.0; ns.len()]; etas.len()];
+    let mut mkl = vec![vec![0.0; ns.len()]; etas.len()];
+    let mut unresolved: f64 = 0.0;
     let mut fig_b = Figure::new(
         "mixture",
-        "DD-6: sliced W2 to p_0 vs steps for DDIM(η), 2-D mixture",
+        "DD-6: exact W2 to p_0 vs steps for DDIM(η), 1-D three-mode mixture (1000-step linear table)",
         "steps",
-        "sliced W2 (32 directions)",
+        "W2 (exact, law1d)",
+    )
+    .loglog();
+    let mut fig_c = Figure::new(
+        "mixture-kl",
+        "DD-6: exact KL(output ‖ p_0) vs steps for DDIM(η), 1-D three-mode mixture",
+        "steps",
+        "KL",
     )
     .loglog();
     for (i, &eta) in etas.iter().enumerate() {
         for (j, &steps) in ns.iter().enumerate() {
             let times = skip_grid(steps);
-            let (a, s) = (sch.alpha(times[0]), sch.sigma(times[0]));
-            let mut rng = ctx.rng(&format!("paths-{eta}-{steps}"));
-            let outs: Vec<DVector<f64>> = (0..n)
-                .map(|p| {
-                    let x = exact_sample(&mut rng, a, s);
-                    let seed = crate::claims::stable_hash(
-                        ctx.seed,
-                        &[ctx.id, &eta.to_string(), &steps.to_string(), &p.to_string()],
-                    );
-                    Sampler::Ddim { eta }.run(&sch, &times, x, &mix, &mut PcgNoise::seeded(seed))
-                })
-                .collect();
-            sw[i][j] = sliced_exact(&outs)?;
+            let law = output_law_vs(
+                Sampler::Ddim { eta },
+                &sch,
+                &times,
+                &data,
+                &reference,
+                Start::Marginal,
+                FINE,
+            )?;
+            mw2[i][j] = law.w2;
+            mkl[i][j] = law.kl;
+            unresolved = unresolved
+                .max(law.error.w2 / law.w2)
+                .max(law.error.kl / law.kl);
             table.push(vec![
-                "mixture-sliced".into(),
+                "mixture-exact-w2".into(),
                 eta.into(),
                 steps.into(),
-                sw[i][j].into(),
+                law.w2.into(),
+            ]);
+            table.push(vec![
+                "mixture-exact-kl".into(),
+                eta.into(),
+                steps.into(),
+                law.kl.into(),
             ]);
         }
-        fig_b = fig_b.with(Series::line(
-            format!("η = {eta}"),
+        let pts = |v: &[f64]| {
             ns.iter()
                 .map(|&n| n as f64)
-                .zip(sw[i].iter().copied())
-                .collect(),
-        ));
+                .zip(v.iter().copied())
+                .collect()
+        };
+        fig_b = fig_b.with(Series::line(format!("η = {eta}"), pts(&mw2[i])));
+        fig_c = fig_c.with(Series::line(format!("η = {eta}"), pts(&mkl[i])));
     }
-    fig_b = fig_b.with(Series::reference(
-        "finite-sample floor",
-        vec![(5.0, floor), (100.0, floor)],
-    ));
-    // Gaussian trend conditions (exact, no noise): W2 increasing in η at N ≤ 20 (9 pairs), gap shrinking
-    // from N = 10 (3 pairs). The mixture's sliced W2 is reported with its finite-sample floor.
-    let violations = non_monotone + gaps[1..].windows(2).filter(|w| w[1] >= w[0]).count();
+    let mix_trend = trend(&mw2);
+    let mix_trend_kl = trend(&mkl);
+    let mgaps: Vec<f64> = (0..ns.len()).map(|j| mw2[3][j] - mw2[0][j]).collect();
+    let violations = gauss_trend.0 + gauss_trend.1 + mix_trend.0 + mix_trend.1;
+    let row = |v: &[Vec<f64>], j: usize| {
+        format!(
+            "{:.4}/{:.4}/{:.4}/{:.4}",
+            v[0][j], v[1][j], v[2][j], v[3][j]
+        )
+    };
     Ok(Evidence::within(
         violations as f64,
         0.0,
-        format!("one exact ε-model (the Gaussian/mixture oracle) for every η ∈ {etas:?}; every Gaussian W2 equals the scalar DDIM recursion written out in ᾱ per eigen-coordinate to {law_err:.1e} relative (≤ 1e-10); headline: violated trend conditions on the exact Gaussian W2 (W2 increasing in η at N = 5/10/20: {monotone}; η=1 − η=0 gap vs N {gaps:.3?} shrinking from N = 10: {closing}; at N = 5 the gap is still growing); 2-D mixture sliced W2 ({n} samples, 32 directions, vs exact projected quantiles) at N = 5/10: η=0 {:.3}/{:.3}, η=1 {:.3}/{:.3}, finite-sample floor (exact samples) {floor:.3}: at this sample size the mixture trend is within the W2 sampling noise (tail-dominated), so it is reported, not judged", sw[0][0], sw[0][1], sw[3][0], sw[3][1]),
+        format!("one exact ε-model (the Gaussian/mixture oracle) for every η ∈ {etas:?}; every Gaussian W2 equals the scalar DDIM recursion written out in ᾱ per eigen-coordinate to {law_err:.1e} relative (≤ 1e-10); headline: violated trend conditions (W2 increasing in η at N = 5/10/20: 9 pairs; η=1 − η=0 gap shrinking from N = 10: 3 pairs; at N = 5 neither sampler is in its asymptotic regime) on the exact Gaussian W2 ({} + {}; gaps vs N {gaps:.3?}) and on the exact W2 of the 1-D three-mode mixture ({} + {}; gaps {mgaps:.4?}); mixture W2 at η = 0/0.2/0.5/1: N = 5 {}, N = 10 {}, N = 20 {}, N = 100 {}; mixture KL: N = 5 {}, N = 100 {} (KL trend violations {} + {}, reported); quadrature resolves every mixture value: max stated error / value {unresolved:.1e} (must be ≤ 1e-3)",
+            gauss_trend.0, gauss_trend.1, mix_trend.0, mix_trend.1,
+            row(&mw2, 0), row(&mw2, 1), row(&mw2, 2), row(&mw2, 4), row(&mkl, 0), row(&mkl, 4), mix_trend_kl.0, mix_trend_kl.1),
     )
     .require(law_err <= crate::tol::FACTORED, "the exact W2 differs from DDIM's recursion written out in ᾱ")
+    .require(unresolved <= 1e-3, "the exact mixture law is not resolved by its quadrature")
     .table(table)
     .figure(fig)
-    .figure(fig_b))
+    .figure(fig_b)
+    .figure(fig_c))
 }
+
+/// The η trade-off on a table err[η index][N index] (η = 0, 0.2, 0.5, 1; N = 5, 10, 20, 50, 100):
+/// (pairs with the error not increasing in η at N = 5/10/20, of 9; doublings from N = 10 on where the
+/// η = 1 − η = 0 gap does not shrink, of 3).
+fn trend(err: &[Vec<f64>]) -> (usize, usize) {
+    let non_monotone = (0..3)
+        .flat_map(|j| (1..err.len()).map(move |i| (i, j)))
+        .filter(|&(i, j)| err[i][j] <= err[i - 1][j])
+        .count();
+    let last = err.len() - 1;
+    let gaps: Vec<f64> = (0..err[0].len())
+        .map(|j| err[last][j] - err[0][j])
+        .collect();
+    let not_closing = gaps[1..].windows(2).filter(|w| w[1] >= w[0]).count();
+    (non_monotone, not_closing)
+}
+
+/// The exact laws' resolution here: 128 Gauss–Legendre panels (map route; the default 32 leaves a stated
+/// W2 error ~1e-6 on maps that reach W2 ~1e-4) and the default κ = 3 (grid route).
+const FINE: Accuracy = Accuracy {
+    panels: 128,
+    kappa: 3.0,
+};

@@ -1,14 +1,16 @@
-//! WP-1: Work–precision of the sampler zoo (exact W2 on a power-law Gaussian, pathwise on a 2-D mixture).
+//! WP-1: Work–precision of the sampler zoo (exact W2 on a power-law Gaussian, pathwise on a 2-D mixture,
+//! exact W2/KL on a 1-D mixture with each sampler's distributional order fitted).
 
 use crate::algebra::{Form, FormNoise, PcgNoise};
 use crate::claims::{Claim, Ctx, Evidence};
 use crate::evidence::{Figure, Series, Table};
-use crate::fixtures::demo_mixture;
-use crate::fixtures::power_law_gaussian;
-use crate::metrics::w2_commuting;
+use crate::fixtures::{demo_mixture, density_1d, mixture_1d, power_law_gaussian};
+use crate::law1d::{output_law_vs, Accuracy, Start};
+use crate::metrics::{loglog_slope, w2_commuting};
 use crate::ode::reference_lambda_rk4;
 use crate::sampler::Sampler;
 use crate::schedule::{Schedule, VpLinear};
+use crate::tol;
 use anyhow::Result;
 use nalgebra::DVector;
 use rand_distr::{Distribution, StandardNormal};
@@ -18,7 +20,7 @@ pub(super) fn claim() -> Claim {
         id: "WP-1",
         family: super::FAMILY,
         source: "CLAIMS §8, §2.3 (issue 3 work–precision)",
-        statement: "Work–precision of the sampler zoo: error vs NFE on a Gaussian with a power-law spectrum (exact W2 via forms) and on a 2-D mixture (pathwise error against a high-accuracy reference); every ODE solver converges at its order.",
+        statement: "Work–precision of the sampler zoo: error vs NFE on a Gaussian with a power-law spectrum (exact W2 via forms) on a 2-D mixture (pathwise error against a high-accuracy reference) and on a 1-D three-mode mixture (exact W2 and KL by quadrature); every deterministic sampler and every one-step stochastic sampler converges in W2 at its order (fitted slope with interval).",
         check,
     }
 }
@@ -46,8 +48,6 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "mean ‖x_N − x_ref‖",
     )
     .loglog();
-    let mut worst: f64 = 0.0;
-    let mut worst_what = String::new();
     // (a) exact laws.
     let (a0, s0) = (sch.alpha(t_max), sch.sigma(t_max));
     for s in Sampler::zoo() {
@@ -85,6 +85,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         .iter()
         .map(|x| reference_lambda_rk4(&sch, &mix, x, t_max, t_min, ref_steps))
         .collect();
+    let mut screen: f64 = 0.0;
     for s in Sampler::zoo().into_iter().filter(|s| !s.is_stochastic()) {
         let mut pts = Vec::new();
         let mut errs = Vec::new();
@@ -109,24 +110,129 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
             pts.push((nfe as f64, err));
             errs.push(err);
         }
-        // Convergence check: the error at the largest N is below the error at N/4 by ≥ 4^{k}/4 (order ≥ k − 1).
+        // The pathwise panel's coarse screen, reported only (orders are judged on the exact laws of (c)).
         let m = ns.len();
-        let k = zoo_order(s);
         let gain = (errs[m - 3] / errs[m - 1]).log(4.0);
-        if k - gain > worst {
-            worst = k - gain;
-            worst_what = s.label();
-        }
+        screen = screen.max(zoo_order(s) - gain);
         fig_b = fig_b.with(Series::line(s.label(), pts));
     }
+    // (c) exact W2 and KL on the 1-D three-mode mixture (law1d) against the exact p_{t_min}, from the exact
+    // p_T: every deterministic zoo sampler and the one-step stochastic ones (SDE-DPM-Solver++(2M) keeps
+    // noise in its history and stays Monte Carlo).
+    let mix1 = mixture_1d();
+    let data = density_1d(&mix1, 1.0, 0.0)?;
+    let reference = density_1d(&mix1, sch.alpha(t_min), sch.sigma(t_min))?;
+    let mut fig_c = Figure::new(
+        "mixture-exact",
+        "WP-1 (c): exact W2 to p_{t_min} vs NFE, 1-D three-mode mixture (law1d)",
+        "NFE",
+        "W2 (exact, law1d)",
+    )
+    .loglog();
+    let mut slopes = Table::new(
+        "orders",
+        &[
+            "sampler",
+            "expected_order",
+            "fitted_order",
+            "ci_lo",
+            "ci_hi",
+            "points",
+            "verdict",
+        ],
+    );
+    let (mut worst, mut worst_what, mut failed) = (0.0_f64, String::new(), Vec::new());
+    let mut faster_list = Vec::new();
+    let mut unresolved: f64 = 0.0;
+    let mut orders_text = Vec::new();
+    for s in Sampler::zoo()
+        .into_iter()
+        .filter(|s| !(s.is_stochastic() && s.history_len() > 0))
+    {
+        let (mut pts, mut w2s, mut steps) = (Vec::new(), Vec::new(), Vec::new());
+        for &n in &ns {
+            let times = s.conventional_grid(&sch, t_max, t_min, n)?;
+            let law = output_law_vs(s, &sch, &times, &data, &reference, Start::Marginal, FINE)?;
+            let nfe = s.nfe(&sch, &times);
+            for (what, v) in [
+                ("mixture-1d-exact-w2", law.w2),
+                ("mixture-1d-exact-kl", law.kl),
+            ] {
+                table.push(vec![
+                    what.into(),
+                    s.label().into(),
+                    n.into(),
+                    nfe.into(),
+                    v.into(),
+                ]);
+            }
+            pts.push((nfe as f64, law.w2));
+            // Points the quadrature resolves to 1e-3 relative enter the fit.
+            if law.error.w2 <= 1e-3 * law.w2 {
+                w2s.push(law.w2);
+                steps.push(n as f64);
+            } else {
+                unresolved = unresolved.max(law.error.w2 / law.w2);
+            }
+        }
+        fig_c = fig_c.with(Series::line(s.label(), pts));
+        // The distributional order: least-squares slope of log W2 on log N over the last three resolved N
+        // (the last two doublings, as HO-*), with its 95% Student-t interval.
+        let k = zoo_order(s);
+        let m = steps.len();
+        anyhow::ensure!(
+            m >= 3,
+            "{}: fewer than three resolved step counts",
+            s.label()
+        );
+        let fit = loglog_slope(&steps[m - 3..], &w2s[m - 3..], tol::LEVEL)?;
+        let (order, lo, hi) = (-fit.slope, -fit.hi, -fit.lo);
+        let at_order = (order - k).abs() <= tol::ORDER || (lo <= k && k <= hi);
+        // Faster than k beyond the tolerance (interval above k) is pre-asymptotic, not a failure: order k
+        // bounds the error by C h^k. Slower fails (a Heun without its corrector fits 1, not 2).
+        let faster = lo > k;
+        let ok = at_order || faster;
+        if faster && !at_order {
+            faster_list.push(s.label());
+        }
+        if (order - k).abs() > worst {
+            worst = (order - k).abs();
+            worst_what = s.label();
+        }
+        if !ok {
+            failed.push(s.label());
+        }
+        orders_text.push(format!(
+            "{} {order:.2} [{lo:.2}, {hi:.2}] (k = {k})",
+            s.label()
+        ));
+        slopes.push(vec![
+            s.label().into(),
+            k.into(),
+            order.into(),
+            lo.into(),
+            hi.into(),
+            (m.min(3)).into(),
+            (if at_order {
+                "at order"
+            } else if faster {
+                "faster (pre-asymptotic)"
+            } else {
+                "FAIL"
+            })
+            .into(),
+        ]);
+    }
     Ok(Evidence::within(
-        worst,
-        1.0,
-        format!("work–precision of {} samplers on (a) exact W2 (forms) and (b) 2-D mixture pathwise error vs RK4-in-λ reference ({ref_steps} steps); headline: max over ODE samplers of (expected order − observed order over the last two doublings in (b)), must be ≤ 1 (a coarse convergence screen; orders proper are HO-2..4); worst {worst_what}", Sampler::zoo().len()),
+        failed.len() as f64,
+        0.0,
+        format!("work–precision of {} samplers on (a) exact W2 (forms, power-law Gaussian), (b) 2-D mixture pathwise error vs RK4-in-λ reference ({ref_steps} steps; reported: the coarse screen max(k − observed order over the last two doublings) = {screen:.2}), (c) exact W2/KL on the 1-D three-mode mixture (law1d) vs the exact p_{{t_min}}; headline: samplers whose distributional order on (c) fails |fitted − k| ≤ tol::ORDER = {} (pre-asymptotic drift of fitted slopes) with the 95% interval not containing k either, and not faster than k (interval above k: pre-asymptotic, reported: {faster_list:?}) (fit of log W2 on log N over the last three N resolved to 1e-3 by the quadrature); max |fitted − k| = {worst:.2} ({worst_what}); failing: {failed:?}; fitted orders: {}; largest unresolved stated/value {unresolved:.1e} (excluded from fits)", Sampler::zoo().len(), tol::ORDER, orders_text.join("; ")),
     )
     .table(table)
+    .table(slopes)
     .figure(fig_a)
-    .figure(fig_b))
+    .figure(fig_b)
+    .figure(fig_c))
 }
 
 /// Expected order of each sampler as an ODE solver (SDE samplers: weak order 1); WP-1 asks it of the zoo.
@@ -156,3 +262,10 @@ fn zoo_order(s: Sampler) -> f64 {
         | Sampler::EdmEuler => 1.0,
     }
 }
+
+/// The exact laws' resolution here: 128 Gauss–Legendre panels (map route; the default 32 leaves a stated
+/// W2 error ~1e-6 on maps that reach W2 ~1e-4) and the default κ = 3 (grid route).
+const FINE: Accuracy = Accuracy {
+    panels: 128,
+    kappa: 3.0,
+};
