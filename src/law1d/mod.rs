@@ -317,10 +317,15 @@ impl<'a> Law1d<'a> {
         let mut xs: Vec<f64> = target.iter().map(|&v| interp_linear(phi, x, v)).collect();
         let mut run = problem.map(xs.clone())?;
         for _ in 0..100 {
-            let mut worst: f64 = 0.0;
+            // Converged points stay where they are (a bisection from an exact root would leave it).
+            let worst = (0..xs.len())
+                .map(|i| (run.v[i] - target[i]).abs() / (1.0 + target[i].abs()))
+                .fold(0.0, f64::max);
+            if worst < 1e-14 {
+                break;
+            }
             for (i, xi) in xs.iter_mut().enumerate() {
                 let r = run.v[i] - target[i];
-                worst = worst.max(r.abs() / (1.0 + target[i].abs()));
                 let (lo, hi) = &mut bracket[i];
                 if r > 0.0 {
                     *hi = *xi;
@@ -328,16 +333,13 @@ impl<'a> Law1d<'a> {
                     *lo = *xi;
                 }
                 let nx = *xi - r / run.d[i];
-                *xi = if nx > *lo && nx < *hi {
+                *xi = if nx >= *lo && nx <= *hi {
                     nx
                 } else {
                     0.5 * (*lo + *hi)
                 };
             }
             run = problem.map(xs.clone())?;
-            if worst < 1e-14 {
-                break;
-            }
         }
         for (k, &i) in inside.iter().enumerate() {
             out[i] = Some((xs[k], run.d[k]));
