@@ -47,7 +47,7 @@ impl Jets {
     /// The points `v` (flattened, `dim` coordinates each) with identity Jacobians.
     pub fn seeded(dim: usize, v: Vec<f64>) -> Self {
         assert!(
-            dim > 0 && v.len() % dim == 0,
+            dim > 0 && v.len().is_multiple_of(dim),
             "points are not {dim}-vectors"
         );
         let n = v.len() / dim;
@@ -162,10 +162,8 @@ fn component_logs(comps: &[Component], x: &[f64], logs: &mut [f64], res: &mut [f
         }
         let mut q = 0.0;
         for a in 0..d {
-            let mut s = 0.0;
-            for b in 0..d {
-                s += c.c_inv[a * d + b] * r[b];
-            }
+            let row = &c.c_inv[a * d..(a + 1) * d];
+            let s: f64 = row.iter().zip(r.iter()).map(|(u, v)| u * v).sum();
             q += r[a] * s;
         }
         logs[k] = c.log_norm - 0.5 * q;
@@ -228,10 +226,8 @@ impl Denoiser<Jets> for Mixture {
             for (k, c) in comps.iter().enumerate() {
                 let r = &res[k * d..(k + 1) * d];
                 for a in 0..d {
-                    let mut s = 0.0;
-                    for b in 0..d {
-                        s += c.gain[a * d + b] * r[b];
-                    }
+                    let row = &c.gain[a * d..(a + 1) * d];
+                    let s: f64 = row.iter().zip(r).map(|(u, v)| u * v).sum();
                     let m = c.mu[a] + alpha * s;
                     muhat[k * d + a] = m;
                     xhat[a] += logs[k] * m;
@@ -295,9 +291,9 @@ pub struct KlNd {
     pub kl: f64,
     /// |KL(panels) − KL(2·panels)|: the stated quadrature accuracy.
     pub error: f64,
-    /// det Φ′ > 0 at every node of both runs (if not, `kl` is not the output's KL).
+    /// det Φ′ > 0 at every node of the finer run (if not, `kl` is not the output's KL).
     pub orientation_preserving: bool,
-    /// min det Φ′ over the nodes of both runs.
+    /// min det Φ′ over the nodes of the finer run.
     pub min_det: f64,
     /// Start mass the finer quadrature sees (1 up to the tail and quadrature error).
     pub mass: f64,
@@ -488,7 +484,8 @@ mod tests {
         let mix = mix();
         let (alpha, sigma) = (0.8, 0.6);
         let x = [0.3, -0.2, 0.9];
-        let out = mix.denoise(&Jets::seeded(3, x.to_vec()), alpha, sigma);
+        let out =
+            <Mixture as Denoiser<Jets>>::denoise(&mix, &Jets::seeded(3, x.to_vec()), alpha, sigma);
         let direct = Mixture::denoise(&mix, &DVector::from_row_slice(&x), alpha, sigma);
         let cov = mix.posterior_covariance(&DVector::from_row_slice(&x), alpha, sigma);
         for a in 0..3 {
