@@ -291,9 +291,9 @@ pub struct KlNd {
     pub kl: f64,
     /// |KL(panels) − KL(2·panels)|: the stated quadrature accuracy.
     pub error: f64,
-    /// det Φ′ > 0 at every node of the finer run (if not, `kl` is not the output's KL).
+    /// det Φ′ > 0 at every node of both runs (if not, `kl` is not the output's KL).
     pub orientation_preserving: bool,
-    /// min det Φ′ over the nodes of the finer run.
+    /// min det Φ′ over the nodes of both runs.
     pub min_det: f64,
     /// Start mass the finer quadrature sees (1 up to the tail and quadrature error).
     pub mass: f64,
@@ -446,15 +446,15 @@ pub fn kl_output_vs(
         "reference law of dimension {} against data of dimension {d}",
         reference.law.dim()
     );
-    let (k0, _, _) = kl_at(sampler, schedule, times, data, reference, panels)?;
+    let (k0, det0, _) = kl_at(sampler, schedule, times, data, reference, panels)?;
     let (k1, det1, mass) = kl_at(sampler, schedule, times, data, reference, 2 * panels)?;
-    // The coarse nodes are not a subset of the fine ones; the sign check covers the finer run, and the
-    // coarse one through its value entering `error`.
+    // The coarse nodes are not a subset of the fine ones: the sign check covers both runs.
+    let min_det = det0.min(det1);
     Ok(KlNd {
         kl: k1,
         error: (k1 - k0).abs(),
-        orientation_preserving: det1 > 0.0,
-        min_det: det1,
+        orientation_preserving: min_det > 0.0,
+        min_det,
         mass,
         nodes: (2 * panels * GL_POINTS).pow(d as u32),
         tail: d as f64 * START_TAIL,
