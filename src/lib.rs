@@ -10,6 +10,7 @@ pub mod conventions;
 pub mod evidence;
 pub mod fixtures;
 pub mod law1d;
+pub mod lawnd;
 pub mod losses;
 pub mod metrics;
 pub mod models;
