@@ -4,6 +4,7 @@
 
 mod engine_1;
 mod engine_2;
+mod engine_2_plane;
 
 use crate::claims::Claim;
 
