@@ -394,23 +394,6 @@ impl Mixture {
         (mean, second - mean * mean)
     }
 
-    /// Exact CDF of a 1-D mixture's p_t at `x` (NaN if a component's standard deviation is not positive
-    /// and finite).
-    pub fn cdf_1d(&self, x: f64, alpha: f64, sigma: f64) -> f64 {
-        use statrs::distribution::{ContinuousCDF, Normal};
-        let (a, sg) = (alpha, sigma);
-        self.weights
-            .iter()
-            .zip(&self.means)
-            .zip(&self.covs)
-            .map(|((w, m), cv)| {
-                w * Normal::new(a * m[0], (a * a * cv[(0, 0)] + sg * sg).sqrt())
-                    .map(|d| d.cdf(x))
-                    .unwrap_or(f64::NAN)
-            })
-            .sum()
-    }
-
     /// ∂_t log p_t(x) from the closed form (component means α μ_k, covariances α²Σ_k + σ²I), given the
     /// noise level (α, σ) and its time derivatives (α', σ'); independent of any Fokker–Planck operator.
     pub fn dt_log_density(
