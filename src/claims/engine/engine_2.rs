@@ -383,7 +383,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     );
     let (excess, stated_map, stated_grid, figs) = accuracy_panel(&mut acc)?;
     let mut plane = plane_table();
-    let pl = plane_panel(ctx, &mut plane)?;
+    let pl = plane_panel(&mut plane)?;
     // Family-wise false alarm of n_z z-scores at 4 SE: n_z · 6.3e-5.
     let alarm = n_z as f64 * 6.3e-5;
     let mut ev = Evidence::within(

@@ -2,7 +2,6 @@
 //! (`lawnd`, duals with a d×d tangent) and tensor Gauss–Legendre over x_T, against the affine-form engine on
 //! a non-diagonal 2-D Gaussian, and its convergence on the 2-D demo mixture.
 
-use crate::claims::Ctx;
 use crate::evidence::Table;
 use crate::fixtures::demo_mixture;
 use crate::lawnd::{kl_output, kl_output_vs, Reference};
@@ -28,7 +27,7 @@ pub(super) struct Plane {
     pub(super) mixture_rel_error: f64,
 }
 
-pub(super) fn plane_panel(_ctx: &Ctx, table: &mut Table) -> Result<Plane> {
+pub(super) fn plane_panel(table: &mut Table) -> Result<Plane> {
     let sch = VpLinear::default();
     let g = Gaussian::from_covariance(
         DVector::from_vec(vec![0.7, -0.4]),

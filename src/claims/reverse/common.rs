@@ -5,8 +5,8 @@
 use crate::algebra::{Algebra, Form, FormNoise, Noise, PcgNoise};
 use crate::claims::Ctx;
 use crate::evidence::Table;
-use crate::fixtures::ho_mixture;
-use crate::law1d::{output_law_vs, Accuracy, Density1d, Start};
+use crate::fixtures::{density_1d, ho_mixture};
+use crate::law1d::{output_law_vs, Accuracy, Start};
 use crate::metrics::mean_ci;
 use crate::metrics::w2_commuting;
 use crate::sampler::uniform_t;
@@ -133,24 +133,6 @@ pub(super) struct GmmCheck {
     pub(super) w2_accuracy: f64,
 }
 
-/// The §8 GMM as a 1-D law, and its exact marginal at noise level (α, σ).
-fn gmm_laws(alpha: f64, sigma: f64) -> Result<(Density1d, Density1d)> {
-    let mix = ho_mixture();
-    let (w, m, v): (Vec<f64>, Vec<f64>, Vec<f64>) = (
-        mix.weights.clone(),
-        mix.means.iter().map(|m| m[0]).collect(),
-        mix.covs.iter().map(|c| c[(0, 0)]).collect(),
-    );
-    let marginal = Density1d::mixture(
-        w.clone(),
-        m.iter().map(|x| alpha * x).collect(),
-        v.iter()
-            .map(|x| alpha * alpha * x + sigma * sigma)
-            .collect(),
-    )?;
-    Ok((Density1d::mixture(w, m, v)?, marginal))
-}
-
 /// `sampler` on the 1-D §8 GMM from the exact p_T, VP-linear, t from 1 to 1e-3 on a grid uniform in λ:
 /// (1) its exact 1-D law at N = `steps` and 2N (`law1d`, no Monte Carlo) against the exact p_{t_min} — W2,
 /// KS, TV, KL and the observed weak order log₂(TV(N)/TV(2N)); (2) `n` Monte Carlo paths of the vector code at
@@ -166,7 +148,10 @@ pub(super) fn gmm_marginal_check(
     let sch = VpLinear::default();
     let mix = ho_mixture();
     let (t_max, t_min) = (1.0, 1e-3);
-    let (data, reference) = gmm_laws(sch.alpha(t_min), sch.sigma(t_min))?;
+    let (data, reference) = (
+        density_1d(&mix, 1.0, 0.0)?,
+        density_1d(&mix, sch.alpha(t_min), sch.sigma(t_min))?,
+    );
     let mut w2 = Vec::new();
     let mut last = None;
     for mult in [1usize, 2] {

@@ -4,7 +4,8 @@ use super::common::{moment_ode, ScaledNoise};
 use crate::algebra::PcgNoise;
 use crate::claims::{Claim, Ctx, Evidence, Verdict};
 use crate::evidence::Table;
-use crate::law1d::{output_law_noise_scaled, Accuracy, Density1d, Start};
+use crate::fixtures::density_1d;
+use crate::law1d::{output_law_noise_scaled, Accuracy, Start};
 use crate::metrics::mean_ci;
 use crate::sampler::uniform_logsnr;
 use crate::sampler::Sampler;
@@ -67,7 +68,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         vec![DVector::from_vec(vec![-3.0]), DVector::from_vec(vec![3.0])],
         &[0.25, 0.25],
     )?;
-    let data = Density1d::mixture(vec![0.3, 0.7], vec![-3.0, 3.0], vec![0.25, 0.25])?;
+    let data = density_1d(&mix, 1.0, 0.0)?;
     let n: usize = ctx.scale.pick(1000, 10_000);
     let steps: usize = ctx.scale.pick(300, 1000);
     let times = uniform_logsnr(&br, t_max, 1e-3, steps)?;
