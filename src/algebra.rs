@@ -26,6 +26,7 @@ pub trait Algebra: Clone {
 
 /// A source of independent standard normal values shaped like a state.
 pub trait Noise<S> {
+    /// A fresh draw z ~ N(0, I), independent of every earlier draw, shaped like `like`.
     fn standard_normal(&mut self, like: &S) -> S;
     /// Re-express the live values of a sampler in a fresh basis (no-op for plain vectors).
     fn rebase(&mut self, _live: &mut [&mut S]) {}
@@ -33,6 +34,7 @@ pub trait Noise<S> {
 
 /// The data model a sampler queries: x̂₀(x) at noise level (α, σ). ε̂ and the score follow (PZ-1).
 pub trait Denoiser<S> {
+    /// x̂₀(x) = E[x₀ | α x₀ + σ ε = x] for the exact model (or a network's estimate of it).
     fn denoise(&self, x: &S, alpha: f64, sigma: f64) -> S;
 }
 
@@ -62,6 +64,7 @@ pub struct PcgNoise {
 }
 
 impl PcgNoise {
+    /// A PCG64 stream from `seed` (same seed, same draws, on every platform).
     pub fn seeded(seed: u64) -> Self {
         Self {
             rng: Pcg64::seed_from_u64(seed),
@@ -85,7 +88,7 @@ impl Denoiser<DVector<f64>> for Mixture {
     }
 }
 
-/// An affine form per coordinate of Σ's eigenbasis: x_i = c_i + Σ_k a[k]_i ξ_{k,i}, with all ξ
+/// An affine form per coordinate of Σ's eigenbasis: x_i = c_i + Σ_k `a[k]_i` ξ_{k,i}, with all ξ
 /// independent standard normals (independent across coordinates too). An empty row `a[k]` is a zero row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Form {
@@ -119,7 +122,7 @@ impl Form {
     pub fn mean(&self) -> &[f64] {
         &self.c
     }
-    /// The exact variance of every coordinate: Σ_k a[k]_i².
+    /// The exact variance of every coordinate: Σ_k `a[k]_i`².
     pub fn variance(&self) -> Vec<f64> {
         let mut v = vec![0.0; self.dim()];
         for ak in &self.a {

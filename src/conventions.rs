@@ -196,7 +196,7 @@ pub enum Scheduler {
     Heun,
     /// `DPMSolverMultistepScheduler` with `algorithm_type` dpmsolver++ (noise_level 0) or sde-dpmsolver++
     /// (noise_level 1, order ≤ 2), midpoint solver type, linspace spacing: timesteps
-    /// round(linspace(0, T−1, N+1))[::-1][:-1], σ̄ at them, then 0 or σ̄_min; order warms up 1, 2, (3);
+    /// `round(linspace(0, T−1, N+1))[::-1][:-1]`, σ̄ at them, then 0 or σ̄_min; order warms up 1, 2, (3);
     /// `lower_order_final`: order 1 on the last step when the final σ̄ is 0 or N < 15, order ≤ 2 on the
     /// second to last when N < 15. The 3M update is the library's (see HO-3 on its order).
     DpmSolverPp {

@@ -10,9 +10,13 @@ use std::f64::consts::PI;
 pub trait Schedule: Send + Sync {
     /// Short name, used in CSVs and on the command line.
     fn name(&self) -> &'static str;
+    /// α_t, the signal coefficient of x_t = α_t x₀ + σ_t ε.
     fn alpha(&self, t: f64) -> f64;
+    /// σ_t, the noise coefficient of x_t = α_t x₀ + σ_t ε.
     fn sigma(&self, t: f64) -> f64;
+    /// dα/dt.
     fn dalpha(&self, t: f64) -> f64;
+    /// dσ/dt.
     fn dsigma(&self, t: f64) -> f64;
     /// The interval on which the schedule is used for sampling: (t_min, T).
     fn t_range(&self) -> (f64, f64);

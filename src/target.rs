@@ -432,7 +432,7 @@ impl Mixture {
     }
 
     /// The second moment about `c` of the data law: E[(x₀ − c)(x₀ − c)ᵀ] = Σ_k π_k (Σ_k + (μ_k − c)(μ_k − c)ᵀ)
-    /// (the covariance for c = the mean, E[x₀x₀ᵀ] for c = 0).
+    /// (the covariance for c = the mean, `E[x₀x₀ᵀ]` for c = 0).
     pub fn second_moment_about(&self, c: &DVector<f64>) -> DMatrix<f64> {
         let d = self.dim();
         let mut out = DMatrix::zeros(d, d);

@@ -10,7 +10,7 @@
 //! - One-step stochastic samplers: each step is x ↦ m(x) + c(x) z. m and c come from the sampler's own
 //!   `step` on [`Duals`] (tangent 0, noise (0, 1)); the density is carried on a grid refitted every step,
 //!   p_{k+1}(y) = Σ_i w_i p_k(x_i) N(y; m(x_i), c(x_i)²), whose spacing resolves the kernel
-//!   ([`stochastic`]). A step with c ≡ 0 pushes the grid forward deterministically.
+//!   (module `stochastic`). A step with c ≡ 0 pushes the grid forward deterministically.
 //! - Multistep stochastic samplers (SDE-DPM-Solver++ 2M) keep noise in their history: refused, they stay
 //!   Monte Carlo.
 //!
@@ -349,6 +349,25 @@ impl<'a> Law1d<'a> {
 }
 
 /// The exact output law of `sampler` run along `times` on the 1-D data law `data`, from `start`.
+///
+/// One DDIM(η = 0) step from the exact p_1 into σ = 0 on N(m, v) is the affine map
+/// x ↦ m + k(x − α_1 m), k = α_1 v/(α_1² v + σ_1²), so the output is N(m, k²(α_1² v + σ_1²)) and
+/// W2 = |√v − k√(α_1² v + σ_1²)|; the quadrature route reproduces it to its stated accuracy:
+///
+/// ```
+/// use diffusion_claims::law1d::{output_law, Accuracy, Density1d, Start};
+/// use diffusion_claims::sampler::Sampler;
+/// use diffusion_claims::schedule::{Schedule, VpLinear};
+///
+/// let (m, v) = (0.5, 2.0);
+/// let data = Density1d::gaussian(m, v).unwrap();
+/// let sch = VpLinear::default();
+/// let law = output_law(Sampler::Ddim { eta: 0.0 }, &sch, &[1.0, 0.0], &data, Start::Marginal,
+///     Accuracy::default()).unwrap();
+/// let (a, s) = (sch.alpha(1.0), sch.sigma(1.0));
+/// let sd_out = a * v / (a * a * v + s * s).sqrt();
+/// assert!((law.w2 - (v.sqrt() - sd_out).abs()).abs() < 1e-9);
+/// ```
 ///
 /// # Errors
 /// A multistep stochastic sampler (stays Monte Carlo), fewer than two times, or a stochastic step that

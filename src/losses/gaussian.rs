@@ -130,7 +130,7 @@ pub fn ism(g: &Gaussian, model: &AffineScore, n: &NoiseLevel) -> f64 {
     score_second_moment(g, model, n).trace() - 2.0 * model.p.trace()
 }
 
-/// SSM: E_{x,v}[vᵀ∇s_θ v + ½(vᵀs_θ)²] with E[vvᵀ] = I, i.e. tr(∇s_θ) + ½ tr E[s sᵀ] (SM-4).
+/// SSM: E_{x,v}[vᵀ∇s_θ v + ½(vᵀs_θ)²] with `E[vvᵀ] = I`, i.e. tr(∇s_θ) + ½ tr E[s sᵀ] (SM-4).
 pub fn ssm(g: &Gaussian, model: &AffineScore, n: &NoiseLevel) -> f64 {
     model.jacobian().trace() + 0.5 * score_second_moment(g, model, n).trace()
 }

@@ -49,7 +49,7 @@ fn rule(a: f64, b: f64, panels: usize) -> Vec<(f64, f64)> {
     out
 }
 
-/// A quadrature grid for E_{p_t}[f]: points and weights w_i = (quadrature weight)·p_t(x_i).
+/// A quadrature grid for `E_{p_t}[f]`: points and weights `w_i = (quadrature weight)·p_t(x_i)`.
 #[derive(Clone, Debug)]
 pub struct Grid2 {
     pub points: Vec<DVector<f64>>,

@@ -141,12 +141,12 @@ pub fn dsm_sample(s: &DVector<f64>, eps: &DVector<f64>, sigma: f64) -> f64 {
     (s + eps / sigma).norm_squared()
 }
 
-/// SSM per sample and probe: vᵀ J v + ½ (vᵀ s)², whose mean over probes with E[vvᵀ] = I is ½·ISM (SM-4).
+/// SSM per sample and probe: vᵀ J v + ½ (vᵀ s)², whose mean over probes with `E[vvᵀ] = I` is ½·ISM (SM-4).
 pub fn ssm_sample(s: &DVector<f64>, jac: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
     v.dot(&(jac * v)) + 0.5 * v.dot(s).powi(2)
 }
 
-/// A random projection for sliced score matching (SM-4); both have E[vvᵀ] = I.
+/// A random projection for sliced score matching (SM-4); both have `E[vvᵀ] = I`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Probe {
     Gaussian,

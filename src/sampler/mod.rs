@@ -6,7 +6,7 @@
 //!
 //! Layout: one file per sampler (or tightly coupled family) holds its step and its properties (label,
 //! evaluations per step, history length, stochastic or not, its conventional grid) as an implementation
-//! of [`Method`]; [`Sampler`] is the public catalogue and `with_method!` its one exhaustive dispatch (no
+//! of `Method`; [`Sampler`] is the public catalogue and `with_method!` its one exhaustive dispatch (no
 //! wildcard arm: a new variant makes the compiler list every place it must appear); [`run::drive`] is the
 //! one run loop (history, rebase), shared with the `diffusers` conventions.
 
