@@ -124,7 +124,8 @@ fn base_before_paren(name: &str) -> Option<&str> {
 }
 
 /// The measured series a reference series restates, found by name: the reference is called
-/// `"<measured name> <what>"` (e.g. "ddpm printed" for "ddpm"), or both are `"<base> (<what>)"` with the
+/// `"<measured name> <word>"` with one qualifying word (e.g. "ddpm printed" for "ddpm"; not "a + b" for
+/// "a", which is another quantity), or both are `"<base> (<what>)"` with the
 /// same base (e.g. "θ = 0 (quadrature)" and "θ = 0 (reference table)"). The longest match wins; `None` when
 /// nothing matches. Such a pair shares colour and marker (hollow and dashed for the reference).
 pub fn partner(series: &[Series], i: usize) -> Option<usize> {
@@ -140,7 +141,15 @@ pub fn partner(series: &[Series], i: usize) -> Option<usize> {
         let by_prefix = r
             .name
             .strip_prefix(m.name.as_str())
-            .is_some_and(|rest| rest.starts_with(' '));
+            .and_then(|rest| rest.strip_prefix(' '))
+            .is_some_and(|word| {
+                !word.is_empty()
+                    && !word.contains(' ')
+                    && word
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '(')
+            });
         let by_base = matches!(
             (base_before_paren(&r.name), base_before_paren(&m.name)),
             (Some(a), Some(b)) if a == b && !a.is_empty()
@@ -605,6 +614,7 @@ mod tests {
             Series::line("θ = 0 (quadrature)", vec![(1.0, 1.0)]),
             Series::reference("θ = 0 (reference table)", vec![(1.0, 1.0)]),
             Series::reference("slope −1", vec![(1.0, 1.0)]),
+            Series::reference("ddim + correction", vec![(1.0, 1.0)]),
         ];
         let st = assign_styles(&s);
         assert_eq!(st[2].colour, st[0].colour);
@@ -613,6 +623,7 @@ mod tests {
         assert_eq!(st[4].colour, st[3].colour);
         assert_ne!(st[5].colour, st[0].colour);
         assert_eq!(partner(&s, 5), None);
+        assert_eq!(partner(&s, 6), None);
     }
 
     #[test]
