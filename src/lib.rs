@@ -59,6 +59,7 @@ pub mod metrics;
 pub mod models;
 pub mod ode;
 pub mod pg;
+pub mod plot_style;
 pub mod quadrature;
 pub mod report;
 pub mod sampler;
