@@ -5,7 +5,7 @@ use super::common::{
 };
 use crate::claims::{Claim, Ctx, Evidence};
 use crate::evidence::{Figure, Series, Table};
-use crate::guidance::{Classifier, ClassifierGuided};
+use crate::guidance::{Cfg, Classifier, ClassifierGuided};
 use crate::law1d::{output_law_model, Density1d};
 use crate::sampler::uniform_logsnr;
 use crate::schedule::{Schedule, VpLinear};
@@ -65,6 +65,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     // (dynamics, w, d_N, bound 2e + accuracy)
     let mut res: Vec<(&str, f64, f64, f64)> = Vec::new();
     let mut same_as_tilted: f64 = 0.0;
+    // Classifier guidance with the time-t classifier has the CFG field (GD-2): its law must be CFG's.
+    let mut cg_vs_cfg: f64 = 0.0;
     for (sampler, name, n) in [(ODE, "ode", n_ode), (SDE, "sde", n_sde)] {
         let times = uniform_logsnr(&vp, t_max, t_min, n)?;
         let half = uniform_logsnr(&vp, t_max, t_min, n / 2)?;
@@ -96,6 +98,14 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
                 output_law_model(sampler, &vp, &half, &model, start.clone(), &cond, ACCURACY)?;
             let (w1h, _, dw1h, _) = distances_to(&law_h, &target, grid_n)?;
             let acc = dw1 + law.error.w1 + dw1h + law_h.error.w1;
+            let cfg = Cfg::new(cond.clone(), data.clone(), w);
+            let law_cfg =
+                output_law_model(sampler, &vp, &times, &cfg, start.clone(), &cond, ACCURACY)?;
+            let (w1_cfg, _, dw1_cfg, _) = distances_to(&law_cfg, &target, grid_n)?;
+            cg_vs_cfg = cg_vs_cfg.max(
+                (w1 - w1_cfg).abs()
+                    / (dw1 + dw1_cfg + law.error.w1 + law_cfg.error.w1 + tol::IDENTITY),
+            );
             let (m, _) = law.mean_var();
             table.push(vec![
                 name.into(),
@@ -133,11 +143,12 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         at1,
         1.0,
         format!(
-            "1-D GMM 0.4 N(−1.5, 0.4) + 0.6 N(1.5, 0.8), class 0, VP-linear 1 → 1e-3, exact 1-D laws (law1d) of classifier guidance with the time-t classifier at scale w (ODE DPM-Solver++(2M) {n_ode} steps, SDE SDE-DPM-Solver++1 {n_sde} steps, and half those), start p_T(x|c); target p(x)p(c|x)^w/Z normalised by Gauss–Legendre quadrature (it equals the tilted p(x|c)^w p(x)^(1−w)/Z of GD-3: max |Δ log density| = {same_as_tilted:.1e}). Step halving (first-order Richardson: e = |d_N − d_(N/2)|): at w = 1, W1_N / (2e + stated accuracy) = {at1:.2} (≤ 1: the limit is p(x|c), zero discrepancy); for w ∈ {ws:?} other than 1 ≥ {far:.1} (> 1: the limit is not the target), W1 ≥ {min_far:.3}: scaled classifier guidance misses p(x)p(c|x)^w."
+            "1-D GMM 0.4 N(−1.5, 0.4) + 0.6 N(1.5, 0.8), class 0, VP-linear 1 → 1e-3, exact 1-D laws (law1d) of classifier guidance with the time-t classifier at scale w (ODE DPM-Solver++(2M) {n_ode} steps, SDE SDE-DPM-Solver++1 {n_sde} steps, and half those), start p_T(x|c); target p(x)p(c|x)^w/Z normalised by Gauss–Legendre quadrature (it equals the tilted p(x|c)^w p(x)^(1−w)/Z of GD-3: max |Δ log density| = {same_as_tilted:.1e}). Step halving (first-order Richardson: e = |d_N − d_(N/2)|): at w = 1, W1_N / (2e + stated accuracy) = {at1:.2} (≤ 1: the limit is p(x|c), zero discrepancy); for w ∈ {ws:?} other than 1 ≥ {far:.1} (> 1: the limit is not the target), W1 ≥ {min_far:.3}: scaled classifier guidance misses p(x)p(c|x)^w. Its laws are those of CFG at the same w (GD-2's identity): max |ΔW1| / stated accuracies = {cg_vs_cfg:.2} (≤ 1)."
         ),
     )
     .require(far > 1.0 && min_far > tol::DISCRIMINATES, "some w ≠ 1 run reaches the target")
     .require(same_as_tilted <= 1e-9, "p(x)p(c|x)^w/Z is not the tilted density")
+    .require(cg_vs_cfg <= 1.0, "the classifier-guided law is not the CFG law")
     .table(table)
     .figure(fig))
 }
