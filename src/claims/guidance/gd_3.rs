@@ -374,10 +374,10 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
             let out = monte_carlo_2d(sampler, &vp, &times_mc, &cond2, &model, paths, &mut rng);
             let (mut dist2, mut var_d) = (0.0, 0.0);
             let mut zmax: f64 = 0.0;
-            for i in 0..2 {
+            for (i, target_mean) in tm.iter().enumerate() {
                 let xs: Vec<f64> = out.iter().skip(i).step_by(2).copied().collect();
                 let ci = mean_ci(&xs, tol::LEVEL)?;
-                let d = ci.mean - tm[i];
+                let d = ci.mean - target_mean;
                 dist2 += d * d;
                 var_d += ci.se * ci.se;
                 zmax = zmax.max(d.abs() / ci.se);
