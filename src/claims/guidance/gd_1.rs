@@ -42,7 +42,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         classifier,
     };
     let (noisy, clean) = (guided(Classifier::Noisy), guided(Classifier::Clean));
-    let steps: Vec<usize> = ctx.scale.pick(vec![20, 80], vec![25, 50, 100, 200]);
+    let steps: Vec<usize> = ctx.scale.pick(vec![20, 80], vec![20, 40, 80]);
     let mut table = Table::new(
         "",
         &[

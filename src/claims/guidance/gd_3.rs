@@ -258,7 +258,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
             ]);
             rows.push((format!("{} {} {}", key.0, key.1, key.2), w, d.0, bound));
         };
-    let (n_ode, n_sde): (usize, usize) = ctx.scale.pick((50, 50), (100, 100));
+    let (n_ode, n_sde): (usize, usize) = ctx.scale.pick((50, 50), (80, 80));
     // The Gaussian exact laws are cheap: their SDE runs take more steps.
     let n_sde_gauss: usize = ctx.scale.pick(400, 1000);
     let ws = scales(ctx.scale);
@@ -316,7 +316,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         vp.alpha(t_max),
         vp.sigma(t_max),
     );
-    let grid_n: usize = ctx.scale.pick(800, 1600);
+    let grid_n: usize = ctx.scale.pick(800, 1200);
     let mut mix_acc: f64 = 0.0;
     for &w in &ws {
         let log_tilted = |y: f64| w * cond_d.log_pdf(y) + (1.0 - w) * uncond_d.log_pdf(y);
@@ -357,7 +357,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     // 2-D mixture: Monte Carlo (CFG on batches of points), tilted mean by tensor quadrature.
     let mix2 = mixture_2d();
     let cond2 = component(&mix2, CLASS);
-    let paths: usize = ctx.scale.pick(1000, 4000);
+    let paths: usize = ctx.scale.pick(1000, 2000);
     let n_mc: usize = ctx.scale.pick(50, 100);
     let times_mc = uniform_logsnr(&vp, t_max, t_min, n_mc)?;
     let mut mc_z = Vec::new();

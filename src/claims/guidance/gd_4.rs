@@ -39,9 +39,9 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         vp.alpha(t_max),
         vp.sigma(t_max),
     );
-    let (n_ode, n_sde): (usize, usize) = ctx.scale.pick((50, 50), (100, 100));
+    let (n_ode, n_sde): (usize, usize) = ctx.scale.pick((50, 50), (80, 80));
     let ws = scales(ctx.scale);
-    let grid_n: usize = ctx.scale.pick(800, 1600);
+    let grid_n: usize = ctx.scale.pick(800, 1200);
     let mut table = Table::new(
         "",
         &[
