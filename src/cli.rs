@@ -178,3 +178,71 @@ pub fn exit_with(result: Result<i32>) -> ! {
         }
     }
 }
+
+/// Sampler names of the exact-law tools on continuous schedules (as `sampler_law` spells them), with
+/// their parameters (--eta, --order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SamplerName {
+    /// DDPM ancestral sampling (Ho et al. 2020), variance β̃ (fixed-small).
+    Ddpm,
+    /// DDIM(η) (Song et al. 2021); η by --eta.
+    Ddim,
+    /// Euler on the PF-ODE in t.
+    Euler,
+    /// Ancestral Euler = DDIM(η=1) in σ̄.
+    EulerAncestral,
+    /// DPM-Solver (noise prediction, singlestep), order 1–3 by --order.
+    DpmSolver,
+    /// DPM-Solver++ (data prediction, multistep 1/2M/3M), order by --order.
+    #[value(name = "dpm-solver++")]
+    DpmSolverPp,
+    /// SDE-DPM-Solver++ (order 1: one-step; order 2: multistep).
+    #[value(name = "sde-dpm-solver++")]
+    SdeDpmSolverPp,
+    /// DEIS (log ρ, multistep), order 1–3 by --order.
+    Deis,
+    /// EDM Euler in σ̄ (Karras et al. 2022).
+    EdmEuler,
+    /// EDM Heun in σ̄.
+    EdmHeun,
+    /// Euler–Maruyama of the reverse SDE.
+    Em,
+    /// Heun on the PF-ODE in t.
+    Heun,
+    /// RK4 on the PF-ODE in t.
+    Rk4,
+}
+
+/// The [`Sampler`](crate::sampler::Sampler) of a name on a continuous schedule (the mapping of
+/// `sampler_law`'s continuous route).
+///
+/// # Errors
+/// An order the sampler does not have.
+pub fn continuous_sampler(
+    name: SamplerName,
+    eta: f64,
+    order: usize,
+) -> Result<crate::sampler::Sampler> {
+    use crate::sampler::{DdpmVariance, Sampler};
+    Ok(match (name, order) {
+        (SamplerName::Ddpm, _) => Sampler::Ddpm(DdpmVariance::Small),
+        (SamplerName::Ddim, _) => Sampler::Ddim { eta },
+        (SamplerName::Euler, _) => Sampler::EulerMaruyama { noise_level: 0.0 },
+        (SamplerName::EulerAncestral, _) => Sampler::Ddim { eta: 1.0 },
+        (SamplerName::DpmSolver, 1) => Sampler::DpmSolver1,
+        (SamplerName::DpmSolver, 2) => Sampler::DpmSolver2,
+        (SamplerName::DpmSolver, 3) => Sampler::DpmSolver3,
+        (SamplerName::DpmSolverPp, 1) => Sampler::DpmSolverPp1,
+        (SamplerName::DpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 0.0 },
+        (SamplerName::DpmSolverPp, 3) => Sampler::DpmSolverPp3M { corrected: false },
+        (SamplerName::SdeDpmSolverPp, 1) => Sampler::ExpIntegrator { noise_level: 1.0 },
+        (SamplerName::SdeDpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 1.0 },
+        (SamplerName::Deis, k) if (1..=3).contains(&k) => Sampler::Deis { order: k },
+        (SamplerName::EdmEuler, _) => Sampler::EdmEuler,
+        (SamplerName::EdmHeun, _) => Sampler::EdmHeun,
+        (SamplerName::Em, _) => Sampler::EulerMaruyama { noise_level: 1.0 },
+        (SamplerName::Heun, _) => Sampler::HeunT,
+        (SamplerName::Rk4, _) => Sampler::Rk4T,
+        (s, k) => bail!("{s:?} of order {k} is not available"),
+    })
+}

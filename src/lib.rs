@@ -52,6 +52,7 @@ pub mod cli;
 pub mod conventions;
 pub mod evidence;
 pub mod fixtures;
+pub mod guidance;
 pub mod law1d;
 pub mod lawnd;
 pub mod losses;

@@ -24,6 +24,7 @@ mod stochastic;
 pub use density::{normal_cdf, Density1d, DROP};
 pub use duals::{Duals, TangentNoise};
 
+use crate::algebra::Denoiser;
 use crate::sampler::Sampler;
 use crate::schedule::Schedule;
 use anyhow::{bail, ensure, Result};
@@ -98,7 +99,8 @@ struct Problem<'a> {
     sampler: Sampler,
     schedule: &'a dyn Schedule,
     times: &'a [f64],
-    data: &'a Density1d,
+    /// The denoiser the sampler queries (the data law's own, unless [`output_law_model`] says otherwise).
+    model: &'a dyn Denoiser<Duals>,
     /// The law distances are measured to (p₀ unless [`output_law_vs`] says otherwise).
     reference: &'a Density1d,
     /// p_T as (law, α, σ): the data law noised, or N(0, σ_T²) at σ = 0.
@@ -131,7 +133,7 @@ impl Problem<'_> {
             self.schedule,
             self.times,
             Duals::seeded(x, 1.0),
-            self.data,
+            self.model,
             &mut noise,
         );
         ensure!(
@@ -435,11 +437,54 @@ pub fn output_law_noise_scaled<'a>(
         sampler,
         schedule,
         times,
-        data,
+        model: data,
         reference,
         start,
         noise_scale,
     };
+    solve(problem, accuracy)
+}
+
+/// The exact output law of `sampler` run along `times` with the denoiser `model` (any field on duals: a
+/// guided one, GD-1…GD-4), started from `start` = (law, α, σ), i.e. the law noised at (α, σ) (α = 1, σ = 0:
+/// the law itself), with distances measured to `reference`. [`output_law_vs`] is this with the data law's
+/// own denoiser and start.
+///
+/// # Errors
+/// As [`output_law`].
+#[allow(clippy::too_many_arguments)]
+pub fn output_law_model<'a>(
+    sampler: Sampler,
+    schedule: &'a dyn Schedule,
+    times: &'a [f64],
+    model: &'a dyn Denoiser<Duals>,
+    start: (Density1d, f64, f64),
+    reference: &'a Density1d,
+    accuracy: Accuracy,
+) -> Result<Law1d<'a>> {
+    ensure!(times.len() >= 2, "a run needs at least two times");
+    if sampler.is_stochastic() && sampler.history_len() > 0 {
+        bail!(
+            "{}: a multistep stochastic sampler carries its injected noise in its history, so one step is \
+             not a Gaussian kernel of the current state alone; its law stays Monte Carlo",
+            sampler.label()
+        );
+    }
+    let problem = Problem {
+        sampler,
+        schedule,
+        times,
+        model,
+        reference,
+        start,
+        noise_scale: 1.0,
+    };
+    solve(problem, accuracy)
+}
+
+/// Both routes of the module doc on a set-up problem.
+fn solve(problem: Problem<'_>, accuracy: Accuracy) -> Result<Law1d<'_>> {
+    let (sampler, reference) = (problem.sampler, problem.reference);
     if sampler.is_stochastic() {
         let coarse = stochastic::propagate(&problem, accuracy.kappa)?;
         let fine = stochastic::propagate(&problem, 2.0 * accuracy.kappa)?;

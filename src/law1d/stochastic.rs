@@ -59,7 +59,7 @@ fn kernel(problem: &Problem, s: f64, t: f64, x: &[f64]) -> Result<(Vec<f64>, Vec
             s,
             t,
             &Duals::seeded(x.to_vec(), tangent_x),
-            problem.data,
+            problem.model,
             &mut noise,
         );
         ensure!(

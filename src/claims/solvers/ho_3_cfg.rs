@@ -1,9 +1,10 @@
 //! HO-3-CFG: DPM-Solver-3 vs DPM-Solver++(2M) under classifier-free guidance (w = 8), equal steps and NFE.
 
-use crate::algebra::{Denoiser, PcgNoise};
+use crate::algebra::PcgNoise;
 use crate::claims::{Claim, Ctx, Evidence, Verdict};
 use crate::evidence::{Figure, Series, Table};
 use crate::fixtures::{ho_mixture, HO_STARTS};
+use crate::guidance::Cfg;
 use crate::ode::reference_lambda_rk4;
 use crate::sampler::{uniform_logsnr, Sampler};
 use crate::schedule::VpLinear;
@@ -53,11 +54,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut at8: Vec<(Sampler, usize, f64)> = Vec::new();
     let (mut ref_err, mut smallest, mut all_finite): (f64, f64, bool) = (0.0, f64::INFINITY, true);
     for w in [1.0, 3.0, 8.0] {
-        let model = Cfg {
-            cond: cond.clone(),
-            uncond: uncond.clone(),
-            w,
-        };
+        let model = Cfg::new(cond.clone(), uncond.clone(), w);
         let reference = |steps: usize| -> Vec<DVector<f64>> {
             HO_STARTS
                 .iter()
@@ -152,20 +149,4 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         tables: vec![table],
         figures: vec![fig],
     })
-}
-
-/// The classifier-free guided denoiser x̂₀_w = x̂₀_u + w (x̂₀_c − x̂₀_u) (equivalently on ε̂ or the score,
-/// which are affine in x̂₀ at fixed x; GD-2).
-struct Cfg {
-    cond: Mixture,
-    uncond: Mixture,
-    w: f64,
-}
-
-impl Denoiser<DVector<f64>> for Cfg {
-    fn denoise(&self, x: &DVector<f64>, alpha: f64, sigma: f64) -> DVector<f64> {
-        let u = Denoiser::denoise(&self.uncond, x, alpha, sigma);
-        let c = Denoiser::denoise(&self.cond, x, alpha, sigma);
-        &u + (c - &u) * self.w
-    }
 }
