@@ -8,6 +8,7 @@ pub mod claims;
 pub mod cli;
 pub mod conventions;
 pub mod evidence;
+pub mod finetune;
 pub mod fixtures;
 pub mod law1d;
 pub mod lawnd;
