@@ -243,7 +243,10 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
                 rho.into(),
                 kl.into(),
             ]);
-            pts.push((if lam == 0.0 { 0.1 } else { lam }, kl));
+            // Plotted down to the round-off floor (the CSV keeps every value).
+            if kl > tol::IDENTITY {
+                pts.push((if lam == 0.0 { 0.1 } else { lam }, kl));
+            }
         }
         fig = fig.with(Series::line(format!("T = {t}"), pts));
     }
