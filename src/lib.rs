@@ -51,6 +51,7 @@ pub mod claims;
 pub mod cli;
 pub mod conventions;
 pub mod evidence;
+pub mod finetune;
 pub mod fixtures;
 pub mod guidance;
 pub mod law1d;

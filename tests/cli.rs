@@ -31,6 +31,7 @@ fn every_family_binary_lists_and_runs_one_claim() {
         env!("CARGO_BIN_EXE_practice"),
         env!("CARGO_BIN_EXE_wasserstein"),
         env!("CARGO_BIN_EXE_scorematching"),
+        env!("CARGO_BIN_EXE_finetune"),
     ];
     for bin in bins {
         let (code, out, err) = run(bin, &["--list"]);

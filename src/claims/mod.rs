@@ -8,6 +8,7 @@ use rand_pcg::Pcg64;
 
 pub mod discrete;
 pub mod engine;
+pub mod finetune;
 pub mod forward;
 pub mod guidance;
 pub mod practice;
@@ -123,6 +124,7 @@ pub fn registry() -> Vec<Claim> {
     all.extend(wasserstein::claims());
     all.extend(scorematching::claims());
     all.extend(guidance::claims());
+    all.extend(finetune::claims());
     all
 }
 

@@ -433,6 +433,43 @@ pub fn output_law_noise_scaled<'a>(
         Start::Marginal => (data.clone(), a, s),
         Start::Prior => (Density1d::gaussian(0.0, s * s)?, 1.0, 0.0),
     };
+    output_law_started(
+        sampler,
+        schedule,
+        times,
+        data,
+        reference,
+        start,
+        accuracy,
+        noise_scale,
+    )
+}
+
+/// [`output_law_noise_scaled`] from any start law: x_T = α x + σ z with x ~ `start.0`, (α, σ) =
+/// (`start.1`, `start.2`) — e.g. another law's noised marginal (a fine-tuned sampler started from the
+/// pretrained p_T, RL-3).
+///
+/// # Errors
+/// As [`output_law`].
+#[allow(clippy::too_many_arguments)]
+pub fn output_law_started<'a>(
+    sampler: Sampler,
+    schedule: &'a dyn Schedule,
+    times: &'a [f64],
+    data: &'a Density1d,
+    reference: &'a Density1d,
+    start: (Density1d, f64, f64),
+    accuracy: Accuracy,
+    noise_scale: f64,
+) -> Result<Law1d<'a>> {
+    ensure!(times.len() >= 2, "a run needs at least two times");
+    if sampler.is_stochastic() && sampler.history_len() > 0 {
+        bail!(
+            "{}: a multistep stochastic sampler carries its injected noise in its history; its law stays \
+             Monte Carlo",
+            sampler.label()
+        );
+    }
     let problem = Problem {
         sampler,
         schedule,
