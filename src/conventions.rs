@@ -630,6 +630,14 @@ impl Config {
     /// own grid) that a later update divides by (h = 0 in r = h_prev/h), giving NaN.
     pub fn exact_law(&self, target: &Gaussian) -> Result<(Vec<f64>, Vec<f64>)> {
         let plan = self.plan()?;
+        // UniPC's coefficient system is singular on a zero-length step (diffusers: NaN or an error).
+        if matches!(self.scheduler, Scheduler::UniPc { .. }) {
+            let zero = plan.zero_length_steps();
+            ensure!(
+                zero.is_empty(),
+                "{self:?}: the library's own grid has zero-length steps (steps {zero:?}); UniPC's coefficient system is then singular (diffusers returns NaN or fails) — use fewer steps or another timestep_spacing"
+            );
+        }
         let (mean, var) = plan.exact_law(target);
         if mean.iter().chain(&var).all(|v| v.is_finite()) {
             return Ok((mean, var));
@@ -649,14 +657,15 @@ impl Config {
             bail!("{self:?}: the output law is not finite (the library's update overflows)")
         }
         bail!(
-            "{self:?}: the library's own grid has zero-length steps ({}); its update then divides by h = 0 and diffusers returns NaN — use fewer steps or another timestep_spacing",
+            "{self:?}: the library's own grid has zero-length (or backward) steps ({}); its update then divides by h = 0 (or takes √(1 − e^{{−2h}}) of h < 0) and diffusers returns NaN — use fewer steps, another timestep_spacing, or final σ̄ zero with Karras σ̄",
             zero.join(", ")
         )
     }
 }
 
 impl Plan {
-    /// Steps whose two ends have the same noise level (the library's grid repeats a timestep).
+    /// Steps whose far end is not less noisy than the near one: zero-length (the library's grid repeats a
+    /// timestep) or backward (Karras' last σ̄ rounds below σ̄_min, then the final σ̄_min is a step up).
     pub fn zero_length_steps(&self) -> Vec<usize> {
         self.steps
             .iter()
@@ -664,7 +673,7 @@ impl Plan {
             .filter(|(_, l)| {
                 let (a, b) = (l.from as usize, l.to as usize);
                 self.nodes.sigmas[a] * self.nodes.alphas[b]
-                    == self.nodes.sigmas[b] * self.nodes.alphas[a]
+                    <= self.nodes.sigmas[b] * self.nodes.alphas[a]
             })
             .map(|(k, _)| k)
             .collect()
@@ -719,4 +728,189 @@ pub fn beta_by_name(name: &str) -> Result<BetaSchedule> {
             bail!("unknown beta schedule {other:?} (linear, scaled_linear, squaredcos_cap_v2)")
         }
     }
+}
+
+/// One configuration of the whole matrix (issue 13), without its step count: a stable label, the scheduler,
+/// the spacing and steps_offset, the beta schedule.
+#[derive(Clone, Debug)]
+pub struct MatrixEntry {
+    pub label: String,
+    pub scheduler_label: String,
+    pub spacing_label: String,
+    pub config: Config,
+}
+
+impl MatrixEntry {
+    /// The configuration at `steps` inference steps.
+    pub fn at(&self, steps: usize) -> Config {
+        Config {
+            steps,
+            ..self.config
+        }
+    }
+}
+
+/// The schedulers of the matrix (as scripts/diffusers_reference.py's `matrix_schedulers`): label and
+/// scheduler; the Karras variants separately ([`karras_schedulers`]).
+pub fn matrix_schedulers() -> Vec<(String, Scheduler)> {
+    let mut out = Vec::new();
+    for (v, name) in [
+        (DdpmVariance::Small, "small"),
+        (DdpmVariance::Large, "large"),
+    ] {
+        out.push((format!("ddpm-{name}"), Scheduler::Ddpm { variance: v }));
+    }
+    for eta in [0.0, 1.0] {
+        for a1 in [true, false] {
+            out.push((
+                format!("ddim-eta{eta}-a1{a1}"),
+                Scheduler::Ddim {
+                    eta,
+                    set_alpha_to_one: a1,
+                    consistent_prev: false,
+                },
+            ));
+        }
+    }
+    for (fin, name) in [(false, "zero"), (true, "sigmamin")] {
+        out.push((
+            format!("euler-{name}"),
+            Scheduler::Euler {
+                final_sigma_min: fin,
+            },
+        ));
+    }
+    out.push(("eulera".into(), Scheduler::EulerAncestral));
+    out.push(("heun".into(), Scheduler::Heun));
+    let fins = [(false, "zero"), (true, "sigmamin")];
+    for (noise_level, name) in [(0.0, "dpmpp"), (1.0, "sdedpmpp")] {
+        for (fin, fname) in fins {
+            for order in 1..=3 {
+                out.push((
+                    format!("{name}-o{order}-{fname}"),
+                    Scheduler::DpmSolverPp {
+                        order,
+                        noise_level,
+                        final_sigma_min: fin,
+                        karras: false,
+                        corrected: false,
+                    },
+                ));
+            }
+        }
+    }
+    for order in 1..=3 {
+        out.push((
+            format!("dpm-o{order}-sigmamin"),
+            Scheduler::DpmSolver {
+                order,
+                final_sigma_min: true,
+                karras: false,
+                corrected: false,
+            },
+        ));
+    }
+    for (fin, fname) in fins {
+        for order in 1..=3 {
+            out.push((
+                format!("dpmss-o{order}-{fname}"),
+                Scheduler::DpmSolverSinglestep {
+                    order,
+                    final_sigma_min: fin,
+                },
+            ));
+            out.push((
+                format!("unipc-o{order}-{fname}"),
+                Scheduler::UniPc {
+                    order,
+                    final_sigma_min: fin,
+                },
+            ));
+        }
+    }
+    for order in 1..=3 {
+        out.push((
+            format!("deis-o{order}"),
+            Scheduler::Deis {
+                order,
+                final_sigma_min: true,
+            },
+        ));
+    }
+    out
+}
+
+/// The Karras-σ̄ variants of `DPMSolverMultistepScheduler` (spacing-independent).
+pub fn karras_schedulers() -> Vec<(String, Scheduler)> {
+    matrix_schedulers()
+        .into_iter()
+        .filter_map(|(name, s)| match s {
+            Scheduler::DpmSolverPp {
+                order,
+                noise_level,
+                final_sigma_min,
+                ..
+            } => Some((
+                format!("{name}-karras"),
+                Scheduler::DpmSolverPp {
+                    order,
+                    noise_level,
+                    final_sigma_min,
+                    karras: true,
+                    corrected: false,
+                },
+            )),
+            Scheduler::DpmSolver {
+                order,
+                final_sigma_min,
+                ..
+            } => Some((
+                format!("{name}-karras"),
+                Scheduler::DpmSolver {
+                    order,
+                    final_sigma_min,
+                    karras: true,
+                    corrected: false,
+                },
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The whole matrix on one beta schedule: every scheduler under leading (steps_offset 0 and 1), trailing
+/// and linspace spacing (DPMSolverSinglestep under linspace only: it has no other), then the Karras
+/// variants once.
+pub fn matrix(beta: BetaSchedule) -> Vec<MatrixEntry> {
+    let spacings = [
+        (Spacing::Leading, 0, "leading0"),
+        (Spacing::Leading, 1, "leading1"),
+        (Spacing::Trailing, 0, "trailing"),
+        (Spacing::Linspace, 0, "linspace"),
+    ];
+    let mut out = Vec::new();
+    let entry = |name: &str, s: Scheduler, sp: Spacing, off: usize, sp_label: &str| MatrixEntry {
+        label: format!("{}-{sp_label}-{name}", beta.name()),
+        scheduler_label: name.to_string(),
+        spacing_label: sp_label.to_string(),
+        config: Config {
+            beta,
+            scheduler: s,
+            steps: 1,
+            spacing: sp,
+            steps_offset: off,
+        },
+    };
+    for (sp, off, sp_label) in spacings {
+        for (name, s) in matrix_schedulers() {
+            if matches!(s, Scheduler::DpmSolverSinglestep { .. }) && sp != Spacing::Linspace {
+                continue;
+            }
+            out.push(entry(&name, s, sp, off, sp_label));
+        }
+    }
+    for (name, s) in karras_schedulers() {
+        out.push(entry(&name, s, Spacing::Linspace, 0, "karras"));
+    }
+    out
 }
