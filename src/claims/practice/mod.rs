@@ -9,6 +9,7 @@ mod pr_2;
 mod pr_3;
 mod pr_4;
 mod pr_5;
+mod pr_6;
 
 pub use data::config_of;
 
@@ -23,5 +24,6 @@ pub fn claims() -> Vec<Claim> {
         pr_3::claim(),
         pr_4::claim(),
         pr_5::claim(),
+        pr_6::claim(),
     ]
 }
