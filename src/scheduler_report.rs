@@ -76,6 +76,8 @@ pub struct Series {
     pub limit_floor: f64,
     /// Timesteps −1 (trailing spacing's extra entry) at some step count.
     pub minus_one_at: Vec<usize>,
+    /// ... at the largest step count.
+    pub minus_one_last: bool,
 }
 
 fn marginal_w2(plan: &Plan, node: usize, scale: f64, t: &ReportTarget) -> (Vec<f64>, Vec<f64>) {
@@ -149,6 +151,7 @@ pub fn run(entries: &[MatrixEntry], steps: &[usize], targets: &[ReportTarget]) -
                 landing_floor,
                 prior_mismatch,
                 limit_floor,
+                minus_one_last: minus_one_at.contains(&n_max),
                 minus_one_at,
             }
         })
@@ -327,7 +330,7 @@ pub fn flags(s: &Series, entry: &MatrixEntry, t: &ReportTarget) -> Vec<(Flag, Ca
             && stalled
             && last > 1.5 * s.landing_floor + 1e-3 * scale
         {
-            out.push((Flag::WrongLaw, explain(false, last)));
+            out.push((Flag::WrongLaw, explain(s.minus_one_last, last)));
         }
     }
     out
