@@ -111,7 +111,7 @@ struct Args {
     /// DDIM η ∈ [0, 1].
     #[arg(long, default_value_t = 0.0)]
     eta: f64,
-    /// Solver order (DPM-Solver family).
+    /// Solver order (DPM-Solver family, UniPC, DEIS: 1–3).
     #[arg(long, default_value_t = 1)]
     order: usize,
     /// Timestep spacing of the DDPM tables (default: the library's default for the scheduler — leading for
@@ -130,13 +130,20 @@ struct Args {
     /// DDPM variance: fixed-small (β̃) or fixed-large (β).
     #[arg(long, value_enum, default_value = "fixed-small")]
     variance: Variance,
-    /// Euler: last sigma 0 or σ_min.
-    #[arg(long, value_enum, default_value = "zero")]
-    final_sigmas: FinalSigmas,
-    /// dpm-solver++ on DDPM tables: diffusers' DPMSolverSinglestepScheduler instead of the multistep one.
+    /// Last sigma 0 or σ_min (Euler, DPM-Solver family, UniPC; default zero — DEIS: always sigma-min).
+    #[arg(long, value_enum)]
+    final_sigmas: Option<FinalSigmas>,
+    /// Third-order DPM-Solver updates (dpm-solver, dpm-solver++, sde-dpm-solver++ at --order 3): the
+    /// corrected D₂ term derived from the variation-of-constants formula instead of the library's update
+    /// (which is what diffusers runs, and the default).
+    #[arg(long)]
+    corrected: bool,
+    /// dpm-solver++ on DDPM tables: diffusers' DPMSolverSinglestepScheduler instead of the multistep one
+    /// (it has linspace spacing only).
     #[arg(long)]
     singlestep: bool,
-    /// DPM-Solver(++) on DDPM tables: Karras et al.'s σ grid (use_karras_sigmas).
+    /// DPM-Solver(++) multistep on DDPM tables: Karras et al.'s σ grid (use_karras_sigmas; the spacing is then
+    /// ignored, as the library ignores it).
     #[arg(long)]
     karras: bool,
     /// Continuous schedules: grid uniform in λ or in t.
@@ -212,15 +219,15 @@ fn run() -> Result<()> {
                 },
             },
             SamplerName::Ddim => Scheduler::Ddim { eta: args.eta, set_alpha_to_one: args.set_alpha_to_one, consistent_prev: args.consistent_prev },
-            SamplerName::Euler => Scheduler::Euler { final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
+            SamplerName::Euler => Scheduler::Euler { final_sigma_min: matches!(args.final_sigmas, Some(FinalSigmas::SigmaMin)) },
             SamplerName::EulerAncestral => Scheduler::EulerAncestral,
             SamplerName::Heun => Scheduler::Heun,
-            SamplerName::Deis => Scheduler::Deis { order: args.order, final_sigma_min: true },
-            SamplerName::Unipc => Scheduler::UniPc { order: args.order, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
-            SamplerName::DpmSolverPp if args.singlestep => Scheduler::DpmSolverSinglestep { order: args.order, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
-            SamplerName::DpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 0.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin), karras: args.karras },
-            SamplerName::SdeDpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 1.0, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin), karras: args.karras },
-            SamplerName::DpmSolver => Scheduler::DpmSolver { order: args.order, final_sigma_min: matches!(args.final_sigmas, FinalSigmas::SigmaMin) },
+            SamplerName::Deis => Scheduler::Deis { order: args.order, final_sigma_min: args.final_sigmas.is_none_or(|f| matches!(f, FinalSigmas::SigmaMin)) },
+            SamplerName::Unipc => Scheduler::UniPc { order: args.order, final_sigma_min: matches!(args.final_sigmas, Some(FinalSigmas::SigmaMin)) },
+            SamplerName::DpmSolverPp if args.singlestep => Scheduler::DpmSolverSinglestep { order: args.order, final_sigma_min: matches!(args.final_sigmas, Some(FinalSigmas::SigmaMin)) },
+            SamplerName::DpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 0.0, final_sigma_min: matches!(args.final_sigmas, Some(FinalSigmas::SigmaMin)), karras: args.karras, corrected: args.corrected },
+            SamplerName::SdeDpmSolverPp => Scheduler::DpmSolverPp { order: args.order, noise_level: 1.0, final_sigma_min: matches!(args.final_sigmas, Some(FinalSigmas::SigmaMin)), karras: args.karras, corrected: args.corrected },
+            SamplerName::DpmSolver => Scheduler::DpmSolver { order: args.order, final_sigma_min: matches!(args.final_sigmas, Some(FinalSigmas::SigmaMin)), karras: args.karras, corrected: args.corrected },
             other => bail!("sampler {other:?} is not available with the diffusers conventions of {} yet (ddpm, ddim, euler, euler-ancestral, heun, dpm-solver, dpm-solver++, sde-dpm-solver++, deis, unipc are)", args.schedule),
         };
         let default_spacing = match scheduler {
@@ -234,7 +241,7 @@ fn run() -> Result<()> {
             spacing: args.spacing.unwrap_or(default_spacing),
             steps_offset: args.steps_offset,
         };
-        config.plan()?.exact_law(&target)
+        config.exact_law(&target)?
     } else {
         let sampler = continuous_sampler(&args)?;
         let (sch, times) = continuous_grid(&args)?;

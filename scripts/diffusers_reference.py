@@ -190,6 +190,155 @@ def build_configs():
     return cfgs
 
 
+MATRIX_STEPS = [1, 2, 3, 4, 5, 7, 10, 14, 15, 25, 50, 100]
+MATRIX_STEPS_EDGE = [499, 500, 999, 1000]  # where leading/linspace grids repeat timesteps (subset of schedulers)
+
+
+def matrix_schedulers():
+    """Every scheduler configuration of the matrix (issue 13): (short name, class, init kwargs, step kwargs,
+    spacing-dependent).  The spacing and beta schedule are added by build_matrix."""
+    out = []
+    for vt in ("fixed_small", "fixed_large"):
+        out.append((f"ddpm-{vt.split('_')[1]}", "DDPMScheduler", dict(variance_type=vt), {}))
+    for eta in (0.0, 1.0):
+        for a1 in (True, False):
+            out.append((f"ddim-eta{eta:g}-a1{str(a1).lower()}", "DDIMScheduler", dict(set_alpha_to_one=a1),
+                        dict(eta=eta)))
+    for fin in ("zero", "sigma_min"):
+        out.append((f"euler-{fin.replace('_', '')}", "EulerDiscreteScheduler", dict(final_sigmas_type=fin), {}))
+    out.append(("eulera", "EulerAncestralDiscreteScheduler", {}, {}))
+    out.append(("heun", "HeunDiscreteScheduler", {}, {}))
+    for alg, short in (("dpmsolver++", "dpmpp"), ("sde-dpmsolver++", "sdedpmpp"), ("dpmsolver", "dpm")):
+        for fin in ("zero", "sigma_min"):
+            for order in (1, 2, 3):
+                if alg == "dpmsolver" and fin == "zero" and order != 2:
+                    continue  # the library refuses this pair: one representative is enough
+                out.append((f"{short}-o{order}-{fin.replace('_', '')}", "DPMSolverMultistepScheduler",
+                            dict(algorithm_type=alg, solver_order=order, final_sigmas_type=fin), {}))
+    for fin in ("zero", "sigma_min"):
+        for order in (1, 2, 3):
+            out.append((f"dpmss-o{order}-{fin.replace('_', '')}", "DPMSolverSinglestepScheduler",
+                        dict(algorithm_type="dpmsolver++", solver_order=order, final_sigmas_type=fin), {}))
+            out.append((f"unipc-o{order}-{fin.replace('_', '')}", "UniPCMultistepScheduler",
+                        dict(solver_order=order, final_sigmas_type=fin), {}))
+    for order in (1, 2, 3):
+        out.append((f"deis-o{order}", "DEISMultistepScheduler", dict(solver_order=order), {}))
+    return out
+
+
+def karras_schedulers():
+    out = []
+    for alg, short in (("dpmsolver++", "dpmpp"), ("sde-dpmsolver++", "sdedpmpp"), ("dpmsolver", "dpm")):
+        for fin in ("zero", "sigma_min"):
+            if alg == "dpmsolver" and fin == "zero":
+                continue
+            for order in (1, 2, 3):
+                out.append((f"{short}-o{order}-{fin.replace('_', '')}-karras", "DPMSolverMultistepScheduler",
+                            dict(algorithm_type=alg, solver_order=order, final_sigmas_type=fin,
+                                 use_karras_sigmas=True), {}))
+    return out
+
+
+SPACINGS = [("leading", 0), ("leading", 1), ("trailing", 0), ("linspace", 0)]
+
+
+def build_matrix(steps_list=None, edge=True):
+    """The whole matrix: every scheduler of matrix_schedulers() under every spacing (leading with
+    steps_offset 0 and 1, trailing, linspace) on the three beta schedules, Karras variants once per beta
+    schedule, at every step count of MATRIX_STEPS (and the edge step counts for one scheduler per class)."""
+    cfgs = []
+
+    def add(cid, cls, beta, steps, step_kwargs, **kw):
+        init = dict(BETAS[beta], num_train_timesteps=1000, prediction_type="epsilon", **kw)
+        if cls in ("DDPMScheduler", "DDIMScheduler"):
+            init.update(clip_sample=False, thresholding=False)
+        elif cls in ("DPMSolverMultistepScheduler", "DPMSolverSinglestepScheduler",
+                     "UniPCMultistepScheduler", "DEISMultistepScheduler"):
+            init.update(thresholding=False)
+        cfgs.append((cid, cls, init, steps, step_kwargs))
+
+    steps_list = steps_list or MATRIX_STEPS
+    edge_names = {"ddpm-small", "ddim-eta0-a1false", "euler-zero", "heun", "dpmpp-o2-zero", "dpmpp-o3-sigmamin",
+                  "sdedpmpp-o3-sigmamin", "unipc-o2-zero", "deis-o3", "dpm-o3-sigmamin"}
+    for beta in ("linear", "scaled", "cos"):
+        for sp, off in SPACINGS:
+            tag = sp + (f"{off}" if sp == "leading" else "")
+            for name, cls, kw, skw in matrix_schedulers():
+                kw = dict(kw)
+                if cls == "DPMSolverSinglestepScheduler":
+                    if sp != "linspace":
+                        if sp == "trailing":  # one representative: the library has no such option
+                            kw["timestep_spacing"] = sp
+                        else:
+                            continue
+                else:
+                    kw.update(timestep_spacing=sp, steps_offset=off)
+                counts = list(steps_list) + (MATRIX_STEPS_EDGE if edge and beta == "linear" and name in edge_names else [])
+                for n in counts:
+                    add(f"m-{beta}-{tag}-{name}-s{n}", cls, beta, n, dict(skw), **kw)
+        for name, cls, kw, skw in karras_schedulers():
+            for n in steps_list:
+                add(f"m-{beta}-karras-{name}-s{n}", cls, beta, n, dict(skw), **kw)
+    return cfgs
+
+
+def library_grid_status(sch, cls_name):
+    """'zero-length-step' when the library's own grid repeats a noise level between consecutive steps."""
+    if cls_name in SIGMA_BASED:
+        sig = [float(v) for v in sch.sigmas]
+        if cls_name == "HeunDiscreteScheduler":
+            sig = sig[::2] + ([sig[-1]] if len(sig) % 2 == 0 else [])
+        if any(a == b for a, b in zip(sig, sig[1:])):
+            return "zero-length-step"
+    return ""
+
+
+def run_matrix(out_dir, only=None):
+    cfgs = [c for c in build_matrix() if only is None or only in c[0]]
+    rows_cfg, rows_law = [], []
+    for cfg in cfgs:
+        cid, cls_name, init, steps, step_kwargs = cfg
+        status, note, mean, var, info, grid = "ok", "", None, None, None, None
+        try:
+            mean, var, grid, info = run(cfg)
+            if not (torch.isfinite(mean).all() and torch.isfinite(var).all()):
+                status = "nan"
+        except Exception as exc:  # the library refuses the configuration
+            status = "raises"
+            note = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200]
+        if status != "raises":
+            module = importlib.import_module(f"diffusers.schedulers.{MODULES[cls_name]}")
+            with patched(module, "float64", None):
+                sch = getattr(diffusers, cls_name)(**init)
+                sch.set_timesteps(steps)
+                zl = library_grid_status(sch, cls_name)
+            if zl:
+                note = zl
+        p = {k: init.get(k, "") for k in PARAM_COLUMNS}
+        p["steps"] = steps
+        p["eta"] = step_kwargs.get("eta", "")
+        timesteps = ""
+        if grid is not None:
+            ts = [r["timestep"] for r in grid if r.get("phase", "") != "heun-corrector"]
+            timesteps = ";".join(fmt(float(t)) for t in ts) if steps <= 100 else ""
+        rows_cfg.append([cid, cls_name] + [fmt(p[k]) for k in PARAM_COLUMNS]
+                        + [f17(info["init_noise_sigma"]) if info else "", info["n_calls"] if info else "",
+                           status, note, timesteps])
+        if status == "ok":
+            for j in range(D):
+                rows_law.append([cid, j, f17(mean[j]), f17(var[j])])
+        print(f"{cid:50s} {status} {note}", file=sys.stderr)
+    with open(os.path.join(out_dir, "matrix_configs.csv"), "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["config", "scheduler"] + PARAM_COLUMNS + ["init_noise_sigma", "model_calls", "status", "note",
+                                                              "timesteps"])
+        w.writerows(rows_cfg)
+    with open(os.path.join(out_dir, "matrix_laws.csv"), "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["config", "coord", "mean", "variance"])
+        w.writerows(rows_law)
+
+
 # ----------------------------------------------------------------------------- precision
 
 
@@ -365,8 +514,13 @@ def main():
     ap.add_argument("--mc-samples", type=int, default=200_000)
     ap.add_argument("--skip-mc", action="store_true")
     ap.add_argument("--only", default=None, help="substring filter on config ids (debugging)")
+    ap.add_argument("--matrix", action="store_true",
+                    help="write only the whole-matrix reference (matrix_configs.csv, matrix_laws.csv)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.matrix:
+        run_matrix(args.out, args.only)
+        return
 
     cfgs = [c for c in build_configs() if args.only is None or args.only in c[0]]
     ids = [c[0] for c in cfgs]

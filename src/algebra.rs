@@ -36,6 +36,12 @@ pub trait Noise<S> {
 pub trait Denoiser<S> {
     /// x̂₀(x) = E[x₀ | α x₀ + σ ε = x] for the exact model (or a network's estimate of it).
     fn denoise(&self, x: &S, alpha: f64, sigma: f64) -> S;
+    /// The score ∇log p_t(x) in closed form, where the denoiser knows one that stays finite at σ = 0
+    /// (Tweedie's (αx̂₀ − x)/σ² is 0/0 there). Default: none. Samplers use it only at σ = 0 (issue 13
+    /// item 5: Heun and RK4 evaluating the field at ε = 0).
+    fn score(&self, _x: &S, _alpha: f64, _sigma: f64) -> Option<S> {
+        None
+    }
 }
 
 /// ε̂ = (x − α x̂₀)/σ (PZ-1).
@@ -349,5 +355,28 @@ impl Denoiser<Form> for Gaussian {
             .map(|(k, m)| (1.0 - k * alpha) * m)
             .collect();
         x.diag_affine(&k, &b)
+    }
+    /// ∇log p_t(x) = −(x − αμ)/(α²λ + σ²) per eigen-coordinate (p_t = N(αμ, α²Λ + σ²I)); none where
+    /// α²λ + σ² = 0 (a zero eigenvalue at σ = 0: the score is infinite there).
+    fn score(&self, x: &Form, alpha: f64, sigma: f64) -> Option<Form> {
+        let var: Vec<f64> = self
+            .eigvals
+            .iter()
+            .map(|l| alpha * alpha * l + sigma * sigma)
+            .collect();
+        if var.iter().any(|v| *v <= 0.0) {
+            return None;
+        }
+        let mu = match &self.eigvecs {
+            None => self.mean.clone(),
+            Some(_) => self.eigen_mean(),
+        };
+        let k: Vec<f64> = var.iter().map(|v| -1.0 / v).collect();
+        let b: Vec<f64> = var
+            .iter()
+            .zip(mu.iter())
+            .map(|(v, m)| alpha * m / v)
+            .collect();
+        Some(x.diag_affine(&k, &b))
     }
 }

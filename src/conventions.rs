@@ -65,20 +65,10 @@ pub fn timesteps(
     );
     let t = num_train as f64;
     let out: Vec<f64> = match spacing {
-        Spacing::Linspace => (0..steps)
+        Spacing::Linspace => linspace(0.0, t - 1.0, steps)
+            .into_iter()
             .rev()
-            .map(|i| {
-                let v = if steps == 1 {
-                    0.0
-                } else {
-                    (t - 1.0) * i as f64 / (steps - 1) as f64
-                };
-                if integer {
-                    round_half_even(v)
-                } else {
-                    v
-                }
-            })
+            .map(|v| if integer { round_half_even(v) } else { v })
             .collect(),
         Spacing::Leading => {
             let ratio = num_train / steps;
@@ -96,11 +86,75 @@ pub fn timesteps(
                 .collect()
         }
     };
+    // Trailing spacing: numpy's arange(T, 0, −T/N) has N + 1 entries for 61 values of N ≤ 1000 (N = 61, 103,
+    // 121, …, 499, …), the last one rounding to 0, so the library's last timestep is −1 (kept: each
+    // scheduler reads it as the library does).
+    // Leading spacing with steps_offset may pass T − 1: the σ-schedulers interpolate (np.interp clamps),
+    // DDPM/DDIM index the table (IndexError).
     ensure!(
-        out.iter().all(|v| *v >= 0.0 && *v <= t - 1.0),
+        out.iter().all(|v| *v
+            >= if spacing == Spacing::Trailing {
+                -1.0
+            } else {
+                0.0
+            }
+            && (*v <= t - 1.0 || !integer)),
         "timesteps {out:?} fall outside [0, {}]",
         num_train - 1
     );
+    Ok(out)
+}
+
+/// numpy's `linspace(start, stop, num)`: `arange(num) · step + start` with step = (stop − start)/(num − 1),
+/// the last value set to `stop` (so the roundings match numpy's, which the integer timesteps depend on).
+pub fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
+    if num == 1 {
+        return vec![start];
+    }
+    let step = (stop - start) / (num - 1) as f64;
+    (0..num)
+        .map(|i| {
+            if i + 1 == num {
+                stop
+            } else {
+                i as f64 * step + start
+            }
+        })
+        .collect()
+}
+
+/// Inference timesteps (descending, integers) of the multistep family (`DPMSolverMultistepScheduler`,
+/// `UniPCMultistepScheduler`, `DEISMultistepScheduler`; `DPMSolverSinglestepScheduler` has linspace only):
+/// linspace `round(linspace(0, T − 1, N + 1))[::-1][:-1]`; leading `arange(0, N + 1)·⌊T/(N + 1)⌋` reversed
+/// without its last entry, plus `steps_offset` (all zero — zero-length steps — once N + 1 > T); trailing
+/// `round(arange(T, 0, −T/N)) − 1` (as the single-step schedulers). A timestep past T − 1 (leading with
+/// `steps_offset`) is kept: the library's σ̄ lookup (`np.interp`) clamps it to the last one.
+pub fn multistep_timesteps(
+    spacing: Spacing,
+    num_train: usize,
+    steps: usize,
+    steps_offset: usize,
+) -> Result<Vec<f64>> {
+    ensure!(
+        steps >= 1,
+        "the number of inference steps must be at least 1 (got {steps})"
+    );
+    let out: Vec<f64> = match spacing {
+        Spacing::Linspace => linspace(0.0, (num_train - 1) as f64, steps + 1)
+            .into_iter()
+            .rev()
+            .take(steps)
+            .map(round_half_even)
+            .collect(),
+        Spacing::Leading => {
+            let ratio = num_train / (steps + 1);
+            (1..=steps)
+                .rev()
+                .map(|i| (i * ratio + steps_offset) as f64)
+                .collect()
+        }
+        Spacing::Trailing => timesteps(Spacing::Trailing, num_train, steps, 0, true)?,
+    };
     Ok(out)
 }
 
@@ -195,18 +249,26 @@ pub enum Scheduler {
     /// `HeunDiscreteScheduler`: EDM Heun in σ̄ on the Euler grid (plain Euler on the step into σ̄ = 0).
     Heun,
     /// `DPMSolverMultistepScheduler` with `algorithm_type` dpmsolver++ (noise_level 0) or sde-dpmsolver++
-    /// (noise_level 1, order ≤ 2), midpoint solver type, linspace spacing: timesteps
-    /// `round(linspace(0, T−1, N+1))[::-1][:-1]`, σ̄ at them, then 0 or σ̄_min; order warms up 1, 2, (3);
+    /// (noise_level 1), orders 1–3, midpoint solver type; timesteps by [`multistep_timesteps`] (or Karras
+    /// et al.'s σ̄ ramp, whatever the spacing), σ̄ at them, then 0 or σ̄_min; order warms up 1, 2, (3);
     /// `lower_order_final`: order 1 on the last step when the final σ̄ is 0 or N < 15, order ≤ 2 on the
-    /// second to last when N < 15. The 3M update is the library's (see HO-3 on its order).
+    /// second to last when N < 15. The third-order updates are the library's (`corrected` = false; see HO-3
+    /// and PR-6 on their order) or the derived ones (`corrected` = true).
     DpmSolverPp {
         order: usize,
         noise_level: f64,
         final_sigma_min: bool,
         karras: bool,
+        corrected: bool,
     },
-    /// `DPMSolverMultistepScheduler` with `algorithm_type` dpmsolver (noise prediction, order ≤ 2), same grid.
-    DpmSolver { order: usize, final_sigma_min: bool },
+    /// `DPMSolverMultistepScheduler` with `algorithm_type` dpmsolver (noise prediction, orders 1–3; the
+    /// library refuses final σ̄ = 0 for it), same grid.
+    DpmSolver {
+        order: usize,
+        final_sigma_min: bool,
+        karras: bool,
+        corrected: bool,
+    },
     /// `DPMSolverSinglestepScheduler` (dpmsolver++, midpoint), same grid: the steps are grouped by the
     /// library's order list ([1, 2, …] or [1, 2, 3, …], lower order at the end, order 1 into σ̄ = 0); a group
     /// of order k restarts from its first node with the model outputs at the k grid nodes it crossed
@@ -242,6 +304,9 @@ pub struct Plan {
     pub init_std: f64,
     /// The timestep of each step's model call.
     pub model_timesteps: Vec<f64>,
+    /// What the library returns is the state times this factor: 1/α at the last node for the Euler-type
+    /// schedulers (their sample is x̄ = x/α; 1 when the final σ̄ is 0, √(1 + σ̄_min²) at σ̄_min), 1 otherwise.
+    pub output_scale: f64,
 }
 
 impl Config {
@@ -249,7 +314,8 @@ impl Config {
     pub fn plan(&self) -> Result<Plan> {
         let table = Discrete::new(self.beta);
         let n_train = table.len();
-        let abar = |t: i64| -> f64 { table.alphas_cumprod[t as usize] };
+        // torch indexing: timestep −1 (trailing spacing, see [`timesteps`]) reads the last entry, ᾱ_{T−1}.
+        let abar = |t: i64| -> f64 { table.alphas_cumprod[t.rem_euclid(n_train as i64) as usize] };
         let mut nodes = NodeSchedule {
             alphas: Vec::new(),
             sigmas: Vec::new(),
@@ -262,8 +328,8 @@ impl Config {
                     let prev = ts.get(i + 1).copied().unwrap_or(-1.0);
                     let s = nodes.push_abar(abar(t as i64));
                     let e = nodes.push_abar(if prev >= 0.0 { abar(prev as i64) } else { 1.0 });
-                    // diffusers adds no noise at t = 0: the fixed-small variance is 0 there anyway.
-                    let v = if t == 0.0 {
+                    // diffusers adds no noise at t ≤ 0: the fixed-small variance is 0 there anyway.
+                    let v = if t <= 0.0 {
                         DdpmVariance::Small
                     } else {
                         variance
@@ -281,6 +347,7 @@ impl Config {
                     init_noise_sigma: 1.0,
                     init_std: 1.0,
                     model_timesteps: ts,
+                    output_scale: 1.0,
                 })
             }
             Scheduler::Ddim {
@@ -324,6 +391,7 @@ impl Config {
                     init_noise_sigma: 1.0,
                     init_std: 1.0,
                     model_timesteps: ts,
+                    output_scale: 1.0,
                 })
             }
             Scheduler::DpmSolverPp {
@@ -334,6 +402,7 @@ impl Config {
             | Scheduler::DpmSolver {
                 order,
                 final_sigma_min,
+                ..
             }
             | Scheduler::DpmSolverSinglestep {
                 order,
@@ -347,110 +416,130 @@ impl Config {
                 order,
                 final_sigma_min,
             } => {
+                let karras = match self.scheduler {
+                    Scheduler::DpmSolverPp { karras, .. } | Scheduler::DpmSolver { karras, .. } => {
+                        karras
+                    }
+                    _ => false,
+                };
                 ensure!(
-                    self.spacing == Spacing::Linspace,
-                    "DPM-Solver conventions are implemented for linspace spacing only"
+                    (1..=3).contains(&order),
+                    "solver_order must be 1, 2 or 3 (got {order})"
                 );
-                let (sampler, karras) = match self.scheduler {
+                let sampler = match self.scheduler {
                     Scheduler::DpmSolverPp {
                         noise_level,
-                        karras,
+                        corrected,
                         ..
                     } => {
                         ensure!(
-                            (1..=3).contains(&order) && (noise_level == 0.0 || order <= 2),
-                            "dpm-solver++ orders 1–3, sde-dpm-solver++ orders 1–2"
+                            noise_level == 0.0 || noise_level == 1.0,
+                            "DPMSolverMultistepScheduler runs dpmsolver++ (noise level 0) or sde-dpmsolver++ (1), not noise level {noise_level}"
                         );
-                        (
-                            if order == 3 {
-                                Sampler::DpmSolverPp3M { corrected: false }
-                            } else {
-                                Sampler::DpmSolverPp2M { noise_level }
-                            },
-                            karras,
-                        )
+                        match (order, noise_level == 0.0) {
+                            (3, true) => Sampler::DpmSolverPp3M { corrected },
+                            (3, false) => Sampler::SdeDpmSolverPp3M { corrected },
+                            _ => Sampler::DpmSolverPp2M { noise_level },
+                        }
                     }
-                    Scheduler::UniPc { .. } => {
-                        ensure!((1..=3).contains(&order), "UniPC orders 1–3");
-                        (Sampler::UniPc { order }, false)
-                    }
+                    Scheduler::UniPc { .. } => Sampler::UniPc { order },
                     Scheduler::Deis { .. } => {
-                        ensure!((1..=3).contains(&order), "DEIS orders 1–3");
-                        (Sampler::Deis { order }, false)
+                        ensure!(
+                            final_sigma_min,
+                            "DEISMultistepScheduler has no final_sigmas_type: it always lands at σ̄_min"
+                        );
+                        Sampler::Deis { order }
                     }
                     Scheduler::DpmSolverSinglestep { .. } => {
                         ensure!(
-                            (1..=3).contains(&order),
-                            "dpm-solver++ singlestep orders 1–3"
+                            self.spacing == Spacing::Linspace,
+                            "DPMSolverSinglestepScheduler has no timestep_spacing option (it always spaces by linspace; from_config drops the key): {} spacing does not exist for it",
+                            self.spacing.name()
                         );
-                        (Sampler::DpmSolverPpSinglestep { order }, false)
+                        Sampler::DpmSolverPpSinglestep { order }
                     }
-                    _ => {
+                    Scheduler::DpmSolver { corrected, .. } => {
                         ensure!(
-                            (1..=2).contains(&order),
-                            "dpm-solver (noise prediction) multistep orders 1–2"
+                            final_sigma_min,
+                            "DPMSolverMultistepScheduler refuses final_sigmas_type=\"zero\" with algorithm_type=\"dpmsolver\" (use sigma_min)"
                         );
-                        (Sampler::DpmSolver2M, false)
+                        if order == 3 {
+                            Sampler::DpmSolver3M { corrected }
+                        } else {
+                            Sampler::DpmSolver2M
+                        }
                     }
+                    _ => unreachable!(),
                 };
                 let n = self.steps;
+                ensure!(n >= 1, "the number of inference steps must be at least 1");
                 let sigma_bar: Vec<f64> = table
                     .alphas_cumprod
                     .iter()
                     .map(|a| ((1.0 - a) / a).sqrt())
                     .collect();
                 let (ts, sig): (Vec<f64>, Vec<f64>) = if karras {
-                    // Karras et al. ρ = 7 between σ̄_min = σ̄(0) and σ̄_max = σ̄(T−1); timesteps by log-σ̄ interpolation.
+                    // Karras et al. ρ = 7 between σ̄_min = σ̄(0) and σ̄_max = σ̄(T−1) (`_convert_to_karras`,
+                    // numpy's operations: linspace ramp, `**` as pow); timesteps by log-σ̄ interpolation,
+                    // rounded (truncated by the int64 cast on squaredcos_cap_v2). The spacing is ignored (as the library does).
+                    let rho = 7.0_f64;
                     let (lo, hi) = (
-                        sigma_bar[0].powf(1.0 / 7.0),
-                        sigma_bar[n_train - 1].powf(1.0 / 7.0),
+                        sigma_bar[0].powf(1.0 / rho),
+                        sigma_bar[n_train - 1].powf(1.0 / rho),
                     );
-                    let ramp = |i: usize| {
-                        if n == 1 {
-                            0.0
-                        } else {
-                            i as f64 / (n - 1) as f64
-                        }
-                    };
-                    let sig: Vec<f64> =
-                        (0..n).map(|i| (hi + ramp(i) * (lo - hi)).powi(7)).collect();
+                    let sig: Vec<f64> = linspace(0.0, 1.0, n)
+                        .iter()
+                        .map(|r| (hi + r * (lo - hi)).powf(rho))
+                        .collect();
                     let ts = sig
                         .iter()
-                        .map(|s| round_half_even(sigma_to_t(*s, &sigma_bar)))
+                        .map(|s| {
+                            let t = sigma_to_t(*s, &sigma_bar);
+                            if self.beta == BetaSchedule::SquaredCosine {
+                                t.trunc() // not rounded, then cast to int64 (truncated)
+                            } else {
+                                round_half_even(t)
+                            }
+                        })
                         .collect();
                     (ts, sig)
                 } else {
-                    let ts: Vec<f64> = (0..=n)
-                        .rev()
-                        .map(|i| round_half_even((n_train - 1) as f64 * i as f64 / n as f64))
-                        .take(n)
+                    let ts = multistep_timesteps(self.spacing, n_train, n, self.steps_offset)?;
+                    // np.interp clamps a timestep past the table (leading spacing with steps_offset).
+                    let sig = ts
+                        .iter()
+                        .map(|t| sigma_bar[(*t as usize).min(n_train - 1)])
                         .collect();
-                    let sig = ts.iter().map(|t| sigma_bar[*t as usize]).collect();
                     (ts, sig)
                 };
                 for sb in &sig {
                     nodes.push_sigma_bar(*sb);
                 }
-                let last = match (final_sigma_min, karras) {
-                    (false, _) => 0.0,
-                    (true, true) => sig[n - 1],
-                    (true, false) => sigma_bar[0],
-                };
+                let last = if final_sigma_min { sigma_bar[0] } else { 0.0 };
                 nodes.push_sigma_bar(last);
                 // Singlestep and UniPC follow their own order schedule (the sampler's); the multistep
                 // DPM-Solver/DEIS the library's warm-up and `lower_order_final` (order 1 on the last step
                 // when the final σ̄ is 0 or N < 15, order ≤ 2 on the second to last when N < 15).
-                let times: Vec<f64> = (0..=n).map(|k| k as f64).collect();
+                let m = ts.len();
+                let times: Vec<f64> = (0..=m).map(|k| k as f64).collect();
                 let own = sampler.order_caps(&nodes, &times);
                 for (k, &own_k) in own.iter().enumerate() {
                     let max_order = match self.scheduler {
+                        // The library's `lower_order_final` defaults to False for singlestep and is
+                        // switched on only when the final σ̄ is 0 or N is not a multiple of the order:
+                        // otherwise the plain list [1, 2, (3)] repeated, no lowering at the end.
+                        Scheduler::DpmSolverSinglestep { .. }
+                            if final_sigma_min && m.is_multiple_of(order) =>
+                        {
+                            k % order + 1
+                        }
                         Scheduler::DpmSolverSinglestep { .. } | Scheduler::UniPc { .. } => own_k,
                         _ => {
                             let mut o = order.min(k + 1);
-                            if k == n - 1 && (!final_sigma_min || n < 15) {
+                            if k == m - 1 && (!final_sigma_min || m < 15) {
                                 o = 1;
                             }
-                            if k + 2 == n && n < 15 {
+                            if k + 2 == m && m < 15 {
                                 o = o.min(2);
                             }
                             o
@@ -469,6 +558,7 @@ impl Config {
                     init_noise_sigma: 1.0,
                     init_std: 1.0,
                     model_timesteps: ts,
+                    output_scale: 1.0,
                 })
             }
             Scheduler::Euler { .. } | Scheduler::EulerAncestral | Scheduler::Heun => {
@@ -480,6 +570,8 @@ impl Config {
                     .collect();
                 // np.interp(timesteps, arange(T), sigmas): linear interpolation in σ̄.
                 let interp = |t: f64| {
+                    // np.interp clamps outside the table (timestep −1 of trailing spacing reads σ̄_0).
+                    let t = t.clamp(0.0, (n_train - 1) as f64);
                     let i = (t.floor() as usize).min(n_train - 1);
                     if i + 1 >= n_train {
                         sigma_bar[n_train - 1]
@@ -518,21 +610,77 @@ impl Config {
                     Spacing::Leading => (max * max + 1.0).sqrt(),
                 };
                 let init_std = nodes.alphas[0] * init;
+                let output_scale = 1.0 / nodes.alphas[nodes.alphas.len() - 1];
                 Ok(Plan {
                     nodes,
                     steps,
                     init_noise_sigma: init,
                     init_std,
                     model_timesteps: ts,
+                    output_scale,
                 })
             }
         }
     }
 }
 
+impl Config {
+    /// The exact output law (per eigen-coordinate mean and variance) on a Gaussian target, or an error where
+    /// the library itself produces no number: a zero-length step (two equal consecutive σ̄ of the library's
+    /// own grid) that a later update divides by (h = 0 in r = h_prev/h), giving NaN.
+    pub fn exact_law(&self, target: &Gaussian) -> Result<(Vec<f64>, Vec<f64>)> {
+        let plan = self.plan()?;
+        // UniPC's coefficient system is singular on a zero-length step (diffusers: NaN or an error).
+        if matches!(self.scheduler, Scheduler::UniPc { .. }) {
+            let zero = plan.zero_length_steps();
+            ensure!(
+                zero.is_empty(),
+                "{self:?}: the library's own grid has zero-length steps (steps {zero:?}); UniPC's coefficient system is then singular (diffusers returns NaN or fails) — use fewer steps or another timestep_spacing"
+            );
+        }
+        let (mean, var) = plan.exact_law(target);
+        if mean.iter().chain(&var).all(|v| v.is_finite()) {
+            return Ok((mean, var));
+        }
+        let zero: Vec<String> = plan
+            .zero_length_steps()
+            .iter()
+            .map(|&k| {
+                format!(
+                    "step {k} (timestep {} → σ̄ {:e} again)",
+                    plan.model_timesteps.get(k).copied().unwrap_or(f64::NAN),
+                    plan.nodes.sigmas[k] / plan.nodes.alphas[k]
+                )
+            })
+            .collect();
+        if zero.is_empty() {
+            bail!("{self:?}: the output law is not finite (the library's update overflows)")
+        }
+        bail!(
+            "{self:?}: the library's own grid has zero-length (or backward) steps ({}); its update then divides by h = 0 (or takes √(1 − e^{{−2h}}) of h < 0) and diffusers returns NaN — use fewer steps, another timestep_spacing, or final σ̄ zero with Karras σ̄",
+            zero.join(", ")
+        )
+    }
+}
+
 impl Plan {
+    /// Steps whose far end is not less noisy than the near one: zero-length (the library's grid repeats a
+    /// timestep) or backward (Karras' last σ̄ rounds below σ̄_min, then the final σ̄_min is a step up).
+    pub fn zero_length_steps(&self) -> Vec<usize> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                let (a, b) = (l.from as usize, l.to as usize);
+                self.nodes.sigmas[a] * self.nodes.alphas[b]
+                    <= self.nodes.sigmas[b] * self.nodes.alphas[a]
+            })
+            .map(|(k, _)| k)
+            .collect()
+    }
+
     /// Run the plan from `x` (at the first node, in DDPM scale) through every step, in the samplers' one
-    /// run loop ([`drive`]). Multistep samplers keep at least their two newest outputs between steps (as
+    /// run loop ([`drive`]), and return what the library returns (times [`Plan::output_scale`]). Multistep samplers keep at least their two newest outputs between steps (as
     /// the library's buffer; the step itself uses no more than its order allows); every live value is
     /// rebased.
     pub fn run<S, D, N>(&self, x: S, model: &D, noise: &mut N) -> S
@@ -545,7 +693,7 @@ impl Plan {
             0 => 0,
             k => k.max(2),
         };
-        drive(
+        let out = drive(
             &self.nodes,
             &self.steps,
             x,
@@ -553,7 +701,12 @@ impl Plan {
             noise,
             &keep,
             &mut |_, _| {},
-        )
+        );
+        if self.output_scale == 1.0 {
+            out
+        } else {
+            S::lin(&[(self.output_scale, &out)])
+        }
     }
 
     /// The exact output law on a Gaussian target, per eigen-coordinate: (mean, variance), from
@@ -575,4 +728,189 @@ pub fn beta_by_name(name: &str) -> Result<BetaSchedule> {
             bail!("unknown beta schedule {other:?} (linear, scaled_linear, squaredcos_cap_v2)")
         }
     }
+}
+
+/// One configuration of the whole matrix (issue 13), without its step count: a stable label, the scheduler,
+/// the spacing and steps_offset, the beta schedule.
+#[derive(Clone, Debug)]
+pub struct MatrixEntry {
+    pub label: String,
+    pub scheduler_label: String,
+    pub spacing_label: String,
+    pub config: Config,
+}
+
+impl MatrixEntry {
+    /// The configuration at `steps` inference steps.
+    pub fn at(&self, steps: usize) -> Config {
+        Config {
+            steps,
+            ..self.config
+        }
+    }
+}
+
+/// The schedulers of the matrix (as scripts/diffusers_reference.py's `matrix_schedulers`): label and
+/// scheduler; the Karras variants separately ([`karras_schedulers`]).
+pub fn matrix_schedulers() -> Vec<(String, Scheduler)> {
+    let mut out = Vec::new();
+    for (v, name) in [
+        (DdpmVariance::Small, "small"),
+        (DdpmVariance::Large, "large"),
+    ] {
+        out.push((format!("ddpm-{name}"), Scheduler::Ddpm { variance: v }));
+    }
+    for eta in [0.0, 1.0] {
+        for a1 in [true, false] {
+            out.push((
+                format!("ddim-eta{eta}-a1{a1}"),
+                Scheduler::Ddim {
+                    eta,
+                    set_alpha_to_one: a1,
+                    consistent_prev: false,
+                },
+            ));
+        }
+    }
+    for (fin, name) in [(false, "zero"), (true, "sigmamin")] {
+        out.push((
+            format!("euler-{name}"),
+            Scheduler::Euler {
+                final_sigma_min: fin,
+            },
+        ));
+    }
+    out.push(("eulera".into(), Scheduler::EulerAncestral));
+    out.push(("heun".into(), Scheduler::Heun));
+    let fins = [(false, "zero"), (true, "sigmamin")];
+    for (noise_level, name) in [(0.0, "dpmpp"), (1.0, "sdedpmpp")] {
+        for (fin, fname) in fins {
+            for order in 1..=3 {
+                out.push((
+                    format!("{name}-o{order}-{fname}"),
+                    Scheduler::DpmSolverPp {
+                        order,
+                        noise_level,
+                        final_sigma_min: fin,
+                        karras: false,
+                        corrected: false,
+                    },
+                ));
+            }
+        }
+    }
+    for order in 1..=3 {
+        out.push((
+            format!("dpm-o{order}-sigmamin"),
+            Scheduler::DpmSolver {
+                order,
+                final_sigma_min: true,
+                karras: false,
+                corrected: false,
+            },
+        ));
+    }
+    for (fin, fname) in fins {
+        for order in 1..=3 {
+            out.push((
+                format!("dpmss-o{order}-{fname}"),
+                Scheduler::DpmSolverSinglestep {
+                    order,
+                    final_sigma_min: fin,
+                },
+            ));
+            out.push((
+                format!("unipc-o{order}-{fname}"),
+                Scheduler::UniPc {
+                    order,
+                    final_sigma_min: fin,
+                },
+            ));
+        }
+    }
+    for order in 1..=3 {
+        out.push((
+            format!("deis-o{order}"),
+            Scheduler::Deis {
+                order,
+                final_sigma_min: true,
+            },
+        ));
+    }
+    out
+}
+
+/// The Karras-σ̄ variants of `DPMSolverMultistepScheduler` (spacing-independent).
+pub fn karras_schedulers() -> Vec<(String, Scheduler)> {
+    matrix_schedulers()
+        .into_iter()
+        .filter_map(|(name, s)| match s {
+            Scheduler::DpmSolverPp {
+                order,
+                noise_level,
+                final_sigma_min,
+                ..
+            } => Some((
+                format!("{name}-karras"),
+                Scheduler::DpmSolverPp {
+                    order,
+                    noise_level,
+                    final_sigma_min,
+                    karras: true,
+                    corrected: false,
+                },
+            )),
+            Scheduler::DpmSolver {
+                order,
+                final_sigma_min,
+                ..
+            } => Some((
+                format!("{name}-karras"),
+                Scheduler::DpmSolver {
+                    order,
+                    final_sigma_min,
+                    karras: true,
+                    corrected: false,
+                },
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The whole matrix on one beta schedule: every scheduler under leading (steps_offset 0 and 1), trailing
+/// and linspace spacing (DPMSolverSinglestep under linspace only: it has no other), then the Karras
+/// variants once.
+pub fn matrix(beta: BetaSchedule) -> Vec<MatrixEntry> {
+    let spacings = [
+        (Spacing::Leading, 0, "leading0"),
+        (Spacing::Leading, 1, "leading1"),
+        (Spacing::Trailing, 0, "trailing"),
+        (Spacing::Linspace, 0, "linspace"),
+    ];
+    let mut out = Vec::new();
+    let entry = |name: &str, s: Scheduler, sp: Spacing, off: usize, sp_label: &str| MatrixEntry {
+        label: format!("{}-{sp_label}-{name}", beta.name()),
+        scheduler_label: name.to_string(),
+        spacing_label: sp_label.to_string(),
+        config: Config {
+            beta,
+            scheduler: s,
+            steps: 1,
+            spacing: sp,
+            steps_offset: off,
+        },
+    };
+    for (sp, off, sp_label) in spacings {
+        for (name, s) in matrix_schedulers() {
+            if matches!(s, Scheduler::DpmSolverSinglestep { .. }) && sp != Spacing::Linspace {
+                continue;
+            }
+            out.push(entry(&name, s, sp, off, sp_label));
+        }
+    }
+    for (name, s) in karras_schedulers() {
+        out.push(entry(&name, s, Spacing::Linspace, 0, "karras"));
+    }
+    out
 }

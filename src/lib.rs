@@ -66,6 +66,7 @@ pub mod quadrature;
 pub mod report;
 pub mod sampler;
 pub mod schedule;
+pub mod scheduler_report;
 pub mod spectrum;
 pub mod target;
 pub mod target_spec;

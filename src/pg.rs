@@ -293,8 +293,8 @@ impl PgLaw {
 }
 
 /// Does this run ask for the score at forward time ε where σ_ε = 0? Then: divergent when a zero
-/// eigenvalue exists (score = −x/0), an error otherwise (Tweedie's (αx̂₀ − x)/σ² is 0/0 there, though the
-/// true score −x/λ is finite; use ε > 0).
+/// eigenvalue exists (score = −x/0); otherwise the run is computed with the Gaussian's closed-form score
+/// −(x − μ)/λ (Tweedie's (αx̂₀ − x)/σ² is 0/0 there).
 fn check_final_evaluation(
     scheme: &Scheme,
     data: &Gaussian,
@@ -330,10 +330,8 @@ fn check_final_evaluation(
                 ),
             }));
         }
-        bail!(
-            "{} evaluates the score at forward time ε = {eps} where σ = 0; the engine's Tweedie score is 0/0 there (no zero eigenvalue, so the true score is finite): use ε > 0",
-            scheme.name
-        );
+        // No zero eigenvalue: the Gaussian denoiser's closed-form score −(x − μ)/λ is finite at σ = 0
+        // (Tweedie's (αx̂₀ − x)/σ² would be 0/0): the run goes on (issue 13 item 5).
     }
     Ok(None)
 }

@@ -133,9 +133,23 @@ fn final_score_at_sigma_zero_is_infinite_not_nan() {
             rec.iter().any(|v| v.is_infinite()),
             "{name}: recursion should diverge too"
         );
-        // Without a zero eigenvalue the engine refuses (Tweedie 0/0) rather than returning NaN.
-        let pos = pg::data_law(&[1.0, 0.5], None).unwrap();
-        assert!(pg::engine_law(&s, &pos, 20, 0.0, Init::N0).is_err());
+        // Without a zero eigenvalue the score −(x − μ)/λ is finite at σ = 0 (issue 13 item 5): the engine
+        // computes the law with the closed-form score, and it agrees with the independent per-eigenvalue
+        // recursion (which has no Tweedie quotient) to round-off.
+        let pos_eig = [1.0, 0.5, 1e-3];
+        let pos = pg::data_law(&pos_eig, None).unwrap();
+        for n in [5, 20, 100] {
+            let law = pg::engine_law(&s, &pos, n, 0.0, Init::N0).unwrap();
+            let v = law.variance().expect("finite law").to_vec();
+            let rec = pg::recursion_variance(s.paper.unwrap(), &pos_eig, n, 0.0, Init::N0).unwrap();
+            for (a, b) in v.iter().zip(&rec) {
+                assert!(
+                    a.is_finite() && (a - b).abs() <= 1e-11 * b.abs(),
+                    "{name} N={n}: {a} vs {b}"
+                );
+            }
+            assert!(law.w2_to(&[0.0; 3], &pos_eig).is_finite());
+        }
     }
     // First-order schemes never evaluate at ε: finite at ε = 0.
     for name in ["em", "ei", "ddpm", "euler", "ddim"] {

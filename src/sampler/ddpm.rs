@@ -43,11 +43,13 @@ impl Method for Ddpm {
         let (alpha_s, sigma_s, alpha_t, sigma_t) =
             (span.alpha_s, span.sigma_s, span.alpha_t, span.sigma_t);
         let x0 = model.denoise(x, alpha_s, sigma_s);
-        let beta = 1.0 - (alpha_s * alpha_s) / (alpha_t * alpha_t);
+        // 1 − β = ᾱ_s/ᾱ_t directly (recomputing it as 1 − β loses all digits when ᾱ_s ≪ ᾱ_t).
+        let keep = (alpha_s * alpha_s) / (alpha_t * alpha_t);
+        let beta = 1.0 - keep;
         let eps = eps_from_x0(x, &x0, alpha_s, sigma_s);
         let mean = S::lin(&[
-            (1.0 / (1.0 - beta).sqrt(), x),
-            (-beta / sigma_s / (1.0 - beta).sqrt(), &eps),
+            (1.0 / keep.sqrt(), x),
+            (-beta / sigma_s / keep.sqrt(), &eps),
         ]);
         let var = match self.variance {
             DdpmVariance::Large => beta,

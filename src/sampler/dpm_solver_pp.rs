@@ -139,8 +139,51 @@ impl Method for DpmSolverPp3M {
     }
 }
 
+/// [`super::Sampler::SdeDpmSolverPp3M`]: diffusers' third-order `sde-dpmsolver++` update (`corrected`: the
+/// D₂ coefficient derived from the SDE's variation-of-constants formula instead).
+pub(super) struct SdeDpmSolverPp3M {
+    pub(super) corrected: bool,
+}
+
+impl Method for SdeDpmSolverPp3M {
+    fn label(&self) -> String {
+        if self.corrected {
+            "sde-dpm-solver++3m-corrected".into()
+        } else {
+            "sde-dpm-solver++3m".into()
+        }
+    }
+    fn is_stochastic(&self) -> bool {
+        true
+    }
+    fn history_len(&self) -> usize {
+        2
+    }
+    fn grid(&self) -> Grid {
+        Grid::UniformLogsnr
+    }
+    fn step<S: Algebra, D: Denoiser<S> + ?Sized, N: Noise<S> + ?Sized>(
+        &self,
+        _schedule: &dyn Schedule,
+        span: &Span,
+        x: &S,
+        hist: &mut History<S>,
+        model: &D,
+        noise: &mut N,
+    ) -> S {
+        let c = if self.corrected { 2.0 } else { 1.0 };
+        multistep(3, c, 1.0, span, x, hist, model, noise)
+    }
+}
+
 /// DPM-Solver++ multistep of order ≤ `order` with the reverse-noise family's first-order part (noise_level
-/// λ; orders ≤ 2 only when λ ≠ 0); `d2_factor` 1 is the official 3M code, 2 our corrected D₂ term.
+/// λ; order 3 only at λ ∈ {0, 1}); `d2_factor` 1 is the official 3M code, 2 our corrected D₂ term.
+///
+/// At λ = 1 (SDE-DPM-Solver++, diffusers' `sde-dpmsolver++` third-order update) the step is
+/// x_t = (σ_t/σ_s)e^{−h} x + α_t(1 − e^{−2h}) D₀ + α_t(1 − (1 − e^{−2h})/(2h)) D₁ + α_t c₂ D₂ + noise, where
+/// the variation-of-constants formula x_t = (σ_t/σ_s)e^{−h}x + 2α_t∫₀^h e^{−2(h−u)} x̂₀(λ_s + u) du gives,
+/// with D₂ ≈ ½h²x̂₀'', c₂ = 2[(1 − e^{−2h} − 2h)/(2h)² + ½] = 2h/3 + O(h²) (`d2_factor` 2); the library
+/// has c₂ = (1 − e^{−2h} − 2h)/(2h)² − ½ → −1 as h → 0 (`d2_factor` 1): an O(h²) local error.
 /// `hist` holds (λ, x̂₀) of the previous steps; lower order while it is short or `span.max_order` says so,
 /// and order 1 into σ_t = 0 (h = ∞).
 #[allow(clippy::too_many_arguments)]
@@ -159,7 +202,7 @@ where
     D: Denoiser<S> + ?Sized,
     N: Noise<S> + ?Sized,
 {
-    debug_assert!(order <= 2 || noise_level == 0.0);
+    debug_assert!(order <= 2 || noise_level == 0.0 || noise_level == 1.0);
     let (a_s, sg_s, l_s) = (span.alpha_s, span.sigma_s, span.lambda_s);
     let (a_t, sg_t, h) = (span.alpha_t, span.sigma_t, span.h);
     let hist = &mut hist.outputs;
@@ -189,15 +232,34 @@ where
             let d11 = S::lin(&[(1.0 / r1, m1), (-1.0 / r1, m2)]);
             let d1 = S::lin(&[(1.0 + r0 / (r0 + r1), &d10), (-r0 / (r0 + r1), &d11)]);
             let d2 = S::lin(&[(1.0 / (r0 + r1), &d10), (-1.0 / (r0 + r1), &d11)]);
-            let phi1 = (-h).exp_m1();
-            let phi2 = phi1 / h + 1.0;
-            let phi3 = phi2 / h - 0.5;
-            S::lin(&[
-                (sg_t / sg_s, x),
-                (-a_t * phi1, m0),
-                (a_t * phi2, &d1),
-                (-a_t * phi3 * d2_factor, &d2),
-            ])
+            if noise_level == 0.0 {
+                let phi1 = (-h).exp_m1();
+                let phi2 = phi1 / h + 1.0;
+                let phi3 = phi2 / h - 0.5;
+                S::lin(&[
+                    (sg_t / sg_s, x),
+                    (-a_t * phi1, m0),
+                    (a_t * phi2, &d1),
+                    (-a_t * phi3 * d2_factor, &d2),
+                ])
+            } else {
+                // diffusers' sde-dpmsolver++ third-order update; the corrected D₂ coefficient flips the
+                // sign of the ½ and doubles the bracket (see above).
+                let e2 = (-2.0 * h).exp();
+                let c1 = (1.0 - e2) / (-2.0 * h) + 1.0;
+                let bracket = (1.0 - e2 - 2.0 * h) / ((2.0 * h) * (2.0 * h));
+                let c2 = if d2_factor == 1.0 {
+                    bracket - 0.5
+                } else {
+                    d2_factor * (bracket + 0.5)
+                };
+                S::lin(&[
+                    (sg_t / sg_s * (-h).exp(), x),
+                    (a_t * (1.0 - e2), m0),
+                    (a_t * c1, &d1),
+                    (a_t * c2, &d2),
+                ])
+            }
         }
     };
     if noise_level == 0.0 || sg_t == 0.0 {

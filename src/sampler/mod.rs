@@ -105,6 +105,14 @@ pub enum Sampler {
     /// midpoint): x_t = (α_t/α_s) x − σ_t (e^h − 1) ε₀ − ½ σ_t (e^h − 1) (ε₀ − ε₁)/r₀, r₀ = h₀/h; order 1 on
     /// the first step and into σ_t = 0. History holds (λ, ε̂).
     DpmSolver2M,
+    /// DPM-Solver-3M, multistep with noise prediction, as diffusers' `algorithm_type="dpmsolver"` runs it at
+    /// `solver_order=3` (warm-up 1, 2, 3; order 1 into σ_t = 0); `corrected` doubles the D₂ term (see
+    /// `dpm_solver::DpmSolver3M`: the library's update is second order). History holds (λ, ε̂).
+    DpmSolver3M { corrected: bool },
+    /// SDE-DPM-Solver++(3M) as diffusers' `sde-dpmsolver++` runs it at `solver_order=3` (orders 1, 2 as
+    /// [`Sampler::DpmSolverPp2M`] at noise level 1); `corrected` replaces the library's D₂ coefficient by the
+    /// one of the variation-of-constants formula (see `dpm_solver_pp::multistep`).
+    SdeDpmSolverPp3M { corrected: bool },
     /// DEIS, multistep in ρ = σ/α with ε̂ interpolated by a Lagrange polynomial in log ρ through the last
     /// `order` outputs (Zhang & Chen 2022, "tAB-DEIS" in log ρ, as diffusers' `logrho`):
     /// x_t = α_t (x_s/α_s + Σ_j c_j ε̂_j), c_j = ∫_{ρ_s}^{ρ_t} ℓ_j(log ρ) dρ. Order 1 is DDIM.
@@ -216,6 +224,14 @@ macro_rules! with_method {
             }
             Sampler::DpmSolver2M => {
                 let $m = dpm_solver::DpmSolver2M;
+                $body
+            }
+            Sampler::DpmSolver3M { corrected } => {
+                let $m = dpm_solver::DpmSolver3M { corrected };
+                $body
+            }
+            Sampler::SdeDpmSolverPp3M { corrected } => {
+                let $m = dpm_solver_pp::SdeDpmSolverPp3M { corrected };
                 $body
             }
             Sampler::DpmSolverPp1 => {
@@ -364,6 +380,10 @@ impl<S, D: Denoiser<S> + ?Sized> Denoiser<S> for Counted<'_, D> {
     fn denoise(&self, x: &S, alpha: f64, sigma: f64) -> S {
         self.count.set(self.count.get() + 1);
         self.inner.denoise(x, alpha, sigma)
+    }
+    fn score(&self, x: &S, alpha: f64, sigma: f64) -> Option<S> {
+        self.count.set(self.count.get() + 1);
+        self.inner.score(x, alpha, sigma)
     }
 }
 
@@ -608,6 +628,12 @@ where
     D: Denoiser<S> + ?Sized,
 {
     let (alpha, sigma) = (schedule.alpha(t), schedule.sigma(t));
+    if sigma == 0.0 {
+        // Tweedie's score is 0/0 at σ = 0: the closed-form one where the denoiser has it (issue 13 item 5).
+        if let Some(score) = model.score(x, alpha, sigma) {
+            return S::lin(&[(schedule.f(t), x), (-0.5 * schedule.g2(t), &score)]);
+        }
+    }
     let x0 = model.denoise(x, alpha, sigma);
     // f x − ½g² s with s = (α x̂₀ − x)/σ² (`score_from_x0`), as one linear combination.
     let c = 0.5 * schedule.g2(t) / (sigma * sigma);

@@ -241,6 +241,8 @@ fn one_step_closed_form(
         | Sampler::DpmSolverPp2M { .. }
         | Sampler::DpmSolverPp3M { .. }
         | Sampler::DpmSolver2M
+        | Sampler::DpmSolver3M { .. }
+        | Sampler::SdeDpmSolverPp3M { .. }
         | Sampler::Deis { .. }
         | Sampler::DpmSolverPpSinglestep { .. }
         | Sampler::UniPc { .. } => return None,

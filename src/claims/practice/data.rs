@@ -67,7 +67,11 @@ pub fn config_of(row: &BTreeMap<String, String>) -> Option<Config> {
                 final_sigma_min,
             }
         }
-        "UniPCMultistepScheduler" if row.get("solver_type").is_none_or(|v| v == "bh2") => {
+        "UniPCMultistepScheduler"
+            if row
+                .get("solver_type")
+                .is_none_or(|v| v == "bh2" || v.is_empty()) =>
+        {
             Scheduler::UniPc {
                 order: row["solver_order"].parse().ok()?,
                 final_sigma_min,
@@ -86,16 +90,20 @@ pub fn config_of(row: &BTreeMap<String, String>) -> Option<Config> {
                     noise_level: 0.0,
                     final_sigma_min,
                     karras,
+                    corrected: false,
                 },
                 "sde-dpmsolver++" => Scheduler::DpmSolverPp {
                     order,
                     noise_level: 1.0,
                     final_sigma_min,
                     karras,
+                    corrected: false,
                 },
-                "dpmsolver" if !karras => Scheduler::DpmSolver {
+                "dpmsolver" => Scheduler::DpmSolver {
                     order,
                     final_sigma_min,
+                    karras,
+                    corrected: false,
                 },
                 _ => return None,
             }

@@ -8,6 +8,8 @@ mod pr_1;
 mod pr_2;
 mod pr_3;
 mod pr_4;
+mod pr_5;
+mod pr_6;
 
 pub use data::config_of;
 
@@ -16,5 +18,12 @@ use crate::claims::Claim;
 const FAMILY: &str = "practice";
 
 pub fn claims() -> Vec<Claim> {
-    vec![pr_1::claim(), pr_2::claim(), pr_3::claim(), pr_4::claim()]
+    vec![
+        pr_1::claim(),
+        pr_2::claim(),
+        pr_3::claim(),
+        pr_4::claim(),
+        pr_5::claim(),
+        pr_6::claim(),
+    ]
 }

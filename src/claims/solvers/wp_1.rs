@@ -239,17 +239,21 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
 fn zoo_order(s: Sampler) -> f64 {
     match s {
         Sampler::Rk4T => 4.0,
-        Sampler::DpmSolver3 | Sampler::DpmSolverPp3M { corrected: true } => 3.0,
+        Sampler::DpmSolver3
+        | Sampler::DpmSolverPp3M { corrected: true }
+        | Sampler::DpmSolver3M { corrected: true } => 3.0,
         Sampler::HeunT
         | Sampler::EdmHeun
         | Sampler::DpmSolver2
         | Sampler::DpmSolverPp3M { corrected: false }
+        | Sampler::DpmSolver3M { corrected: false }
         | Sampler::DpmSolver2M => 2.0,
         Sampler::Deis { order } | Sampler::DpmSolverPpSinglestep { order } => order as f64,
         // UniC raises UniP's order by one (Zhao et al. 2023).
         Sampler::UniPc { order } => order as f64 + 1.0,
         Sampler::DpmSolverPp2M { noise_level: 0.0 } => 2.0,
         Sampler::DpmSolverPp2M { .. }
+        | Sampler::SdeDpmSolverPp3M { .. }
         | Sampler::Ddpm(_)
         | Sampler::Ddim { .. }
         | Sampler::EulerMaruyama { .. }
