@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod fixtures;
 pub mod law1d;
 pub mod lawnd;
+pub mod likelihood;
 pub mod losses;
 pub mod metrics;
 pub mod models;

@@ -9,6 +9,7 @@ use rand_pcg::Pcg64;
 pub mod discrete;
 pub mod engine;
 pub mod forward;
+pub mod likelihood;
 pub mod practice;
 pub mod reverse;
 pub mod scorematching;
@@ -121,6 +122,7 @@ pub fn registry() -> Vec<Claim> {
     all.extend(practice::claims());
     all.extend(wasserstein::claims());
     all.extend(scorematching::claims());
+    all.extend(likelihood::claims());
     all
 }
 
