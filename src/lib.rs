@@ -56,6 +56,7 @@ pub mod fixtures;
 pub mod guidance;
 pub mod law1d;
 pub mod lawnd;
+pub mod likelihood;
 pub mod losses;
 pub mod metrics;
 pub mod models;

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod finetune;
 pub mod forward;
 pub mod guidance;
+pub mod likelihood;
 pub mod practice;
 pub mod reverse;
 pub mod scorematching;
@@ -125,6 +126,7 @@ pub fn registry() -> Vec<Claim> {
     all.extend(scorematching::claims());
     all.extend(guidance::claims());
     all.extend(finetune::claims());
+    all.extend(likelihood::claims());
     all
 }
 
