@@ -9,6 +9,7 @@ pub mod cli;
 pub mod conventions;
 pub mod evidence;
 pub mod fixtures;
+pub mod flowmap;
 pub mod law1d;
 pub mod lawnd;
 pub mod losses;

@@ -8,6 +8,7 @@ use rand_pcg::Pcg64;
 
 pub mod discrete;
 pub mod engine;
+pub mod flowmaps;
 pub mod forward;
 pub mod practice;
 pub mod reverse;
@@ -121,6 +122,7 @@ pub fn registry() -> Vec<Claim> {
     all.extend(practice::claims());
     all.extend(wasserstein::claims());
     all.extend(scorematching::claims());
+    all.extend(flowmaps::claims());
     all
 }
 
