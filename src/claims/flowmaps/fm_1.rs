@@ -48,8 +48,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let sch = VpLinear::default();
     let fl = GaussianFlow::new(&g, &sch);
     let mix = g.to_mixture();
-    let steps = ctx.scale.pick(2000, 8000);
-    let n_pts = ctx.scale.pick(6, 24);
+    let steps = ctx.scale.pick(2000, 4000);
+    let n_pts = ctx.scale.pick(6, 12);
     let mut rng = ctx.rng("points");
     // (s, t): backwards (noise → data) and forwards (data → noise).
     let pairs = [
