@@ -146,7 +146,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
             let jf = jet_jacobian(&f_t.map, p);
             let lip = (0..2).map(|r| jf.row(r).abs().sum()).fold(0.0, f64::max);
             let budget = tol::IDENTITY + f_s.value_error + f_t.value_error + lip * to_t.value_error;
-            if !(d / budget <= ratio) {
+            if d / budget > ratio || (d / budget).is_nan() {
                 (worst, worst_tol, ratio) = (d, budget, d / budget);
             }
         }
