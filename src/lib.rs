@@ -54,6 +54,7 @@ pub mod evidence;
 pub mod finetune;
 pub mod fixtures;
 pub mod guidance;
+pub mod flowmap;
 pub mod law1d;
 pub mod lawnd;
 pub mod likelihood;

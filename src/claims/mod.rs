@@ -9,6 +9,7 @@ use rand_pcg::Pcg64;
 pub mod discrete;
 pub mod engine;
 pub mod finetune;
+pub mod flowmaps;
 pub mod forward;
 pub mod guidance;
 pub mod likelihood;
@@ -127,6 +128,7 @@ pub fn registry() -> Vec<Claim> {
     all.extend(guidance::claims());
     all.extend(finetune::claims());
     all.extend(likelihood::claims());
+    all.extend(flowmaps::claims());
     all
 }
 
