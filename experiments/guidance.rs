@@ -24,7 +24,7 @@ use diffusion_claims::target_spec::TargetSpec;
 /// p(x|c)^w p(x)^(1−w)/Z and to the conditional p(x|c), for each guidance scale w (w = 1: the conditional
 /// model; Ho–Salimans' w_HS = w − 1).
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about = "Exact output law of guided sampling (classifier-free guidance at scales w) against the tilted target p(x|c)^w p(x)^(1-w)/Z, on Gaussian targets in any dimension or 1-D mixtures", long_about = None)]
 struct Args {
     /// Class-conditional law p(x|c): a target file ({"gaussian": ...} in any dimension, or a 1-D
     /// {"mixture": ...}).

@@ -51,7 +51,7 @@ enum Prior {
 /// log p₀ at each point of --points by the PF-ODE (`ode`), McAllester's I-MMSE formula (`immse`) or the
 /// closed form (`closed-form`).
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about = "log p0 at your points by the PF-ODE (RK4 on state and log-det), McAllester's I-MMSE formula or the closed form", long_about = None)]
 struct Args {
     /// Target specification file (JSON, one key naming the kind): {"gaussian": {"mean", "covariance" or
     /// "eigenvalues"}}, {"mixture": {"weights", "means", "covariances"}}, and in 1-D {"uniform": {"low",

@@ -75,7 +75,7 @@ enum Grid {
 /// Exact output law (mean, variance per coordinate) of a diffusion sampler on a Gaussian target, with
 /// its W2 and KL to the target.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about = "Exact output law of a sampler configuration (continuous schedules or diffusers' conventions) on a Gaussian or 1-D target, and its W2/KL to the data", long_about = None)]
 struct Args {
     /// Target mean: a .npy/.txt file or a comma-separated list (default: zeros).
     #[arg(long)]

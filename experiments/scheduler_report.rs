@@ -13,7 +13,7 @@ use std::time::Instant;
 
 /// Exact W2 to the data of every diffusers scheduler configuration, vs steps; flags and a heat map.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about = "Health report of every diffusers scheduler configuration: exact W2 to the data vs steps on two Gaussians, with flagged configurations and their causes", long_about = None)]
 struct Args {
     /// Step counts (comma-separated).
     #[arg(

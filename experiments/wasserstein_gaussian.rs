@@ -13,7 +13,7 @@ use std::path::PathBuf;
 /// Example: wasserstein_gaussian --spectrum cifar10_eigenvalues_2025.npy --scheme em --scheme heun
 ///          --nfe 1000 --eps 1e-3 --init n0 --csv
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about = "Exact W2 of the Pierret-Galerne schemes (EM, EI, Euler, Heun, RK4, DDPM, ...) on your covariance spectrum", long_about = None)]
 struct Args {
     /// Covariance eigenvalues: .npy (float32/float64, 1-D) or text (one number per line, # comments).
     /// Zeros are allowed (singular Σ); negative, NaN or infinite values are rejected.
