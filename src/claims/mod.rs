@@ -6,6 +6,7 @@ use anyhow::Result;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
+pub mod convergence;
 pub mod discrete;
 pub mod engine;
 pub mod forward;
@@ -121,6 +122,7 @@ pub fn registry() -> Vec<Claim> {
     all.extend(practice::claims());
     all.extend(wasserstein::claims());
     all.extend(scorematching::claims());
+    all.extend(convergence::claims());
     all
 }
 
