@@ -63,28 +63,28 @@ pub fn contraction_closed(sch: &dyn Schedule, lam: f64, noise_level: f64, t0: f6
         * (c(t0) / c(t1)).powf(0.5 * (1.0 + noise_level))
 }
 
-/// ∫_{t0}^{t1} F(t) dt by Gauss–Legendre in λ = logsnr (t = t(λ), dt = dλ/|λ̇|): every schedule's integrands are
-/// smooth in λ, including near t = 0 and for the VE and expanding designs.
+/// ∫_{t0}^{t1} F(t) dt (0 < t0 < t1) by Gauss–Legendre in ln t: the integrands vary on the scale of t near 0.
 pub fn integrate_in_logsnr(
-    sch: &dyn Schedule,
+    _sch: &dyn Schedule,
     t0: f64,
     t1: f64,
     panels: usize,
     f: &dyn Fn(f64) -> f64,
 ) -> f64 {
-    let (l0, l1) = (sch.logsnr(t0), sch.logsnr(t1));
+    // In u = ln t (t0 > 0): λ is not usable for the expanding design, whose λ(t) flattens towards a finite
+    // limit (1/|λ̇| nearly singular at its noisy end).
     gauss_legendre(
-        &|l| {
-            let t = sch.t_of_logsnr(l);
-            f(t) / (-sch.dlogsnr(t))
+        &|u| {
+            let t = u.exp();
+            f(t) * t
         },
-        l1,
-        l0,
+        t0.ln(),
+        t1.ln(),
         panels,
     )
 }
 
-/// exp(−∫_{t0}^{t1} B) by quadrature in λ (the independent route to [`contraction_closed`]).
+/// exp(−∫_{t0}^{t1} B) by quadrature in ln t (the independent route to [`contraction_closed`]).
 pub fn contraction_quadrature(
     sch: &dyn Schedule,
     lam: f64,
@@ -97,7 +97,7 @@ pub fn contraction_quadrature(
 }
 
 /// The output bias of a score bias: b_out = ∫_{t0}^{t1} ((1+λ)/2) g² δ(t) exp(−∫_{t0}^{t} B) dt (CV-5), by
-/// quadrature in λ with the inner factor in closed form.
+/// quadrature in ln t with the inner factor in closed form.
 pub fn output_bias_quadrature(
     sch: &dyn Schedule,
     lam: f64,
@@ -228,6 +228,20 @@ pub fn benton_grid(t_max: f64, delta: f64, kappa: f64) -> Vec<f64> {
         times.push(t);
     }
     times
+}
+
+/// err_finest / (C / N_finest), C = max err_k N_k over the sweep without its two finest runs: ≈ 1 (or less) for
+/// a first-order error (errors that change sign pre-asymptotically are allowed); a formula off by a constant
+/// gives ≥ N_finest/N_(third finest) = 4 on a doubling sweep.
+pub fn first_order_excess(ns: &[f64], errs: &[f64]) -> f64 {
+    let k = ns.len().saturating_sub(2).max(1);
+    let c = ns[..k]
+        .iter()
+        .zip(errs)
+        .map(|(n, e)| n * e)
+        .fold(0.0, f64::max);
+    let n1 = ns[ns.len() - 1];
+    errs[errs.len() - 1] / (c / n1)
 }
 
 #[cfg(test)]

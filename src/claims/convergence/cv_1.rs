@@ -337,7 +337,13 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
             let integrand: Vec<f64> = p
                 .iter()
                 .zip(&q)
-                .map(|(&p, &q)| if p > 1e-300 { p * (p / q).ln() } else { 0.0 })
+                .map(|(&p, &q)| {
+                    if p > 1e-300 && q > 1e-300 {
+                        p * (p / q).ln()
+                    } else {
+                        0.0
+                    }
+                })
                 .collect();
             let kl_qq = crate::quadrature::simpson(&integrand, hy);
             if sampler.is_stochastic() {

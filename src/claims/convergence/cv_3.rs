@@ -7,7 +7,7 @@ use crate::algebra::{Form, FormNoise};
 use crate::claims::{Claim, Ctx, Evidence, Verdict};
 use crate::evidence::{Figure, Series, Table};
 use crate::fixtures::{density_1d, mixture_1d};
-use crate::law1d::{output_law, Accuracy, Start};
+use crate::law1d::{output_law_vs, Accuracy, Start};
 use crate::metrics::loglog_slope;
 use crate::sampler::{uniform_t, DdpmVariance, Sampler};
 use crate::schedule::{Ou, Schedule};
@@ -21,7 +21,9 @@ const HORIZON: f64 = 5.0;
 /// Isotropic data variance s²: the score is L = 1/s² Lipschitz (sup over t of 1/(α²s² + σ²)).
 const S2: f64 = 0.25;
 /// Target KL for the steps-needed sweep.
-const KL_TARGET: f64 = 1e-4;
+const KL_TARGET: f64 = 1e-3;
+/// Early stopping of the mixture runs (distances to p_δ): the grid route's kernels stay resolvable.
+const MIX_T_MIN: f64 = 1e-2;
 
 pub(super) fn claim() -> Claim {
     Claim {
@@ -283,7 +285,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut benton_ok = true;
     let mut benton_min_slack = f64::INFINITY;
     let mut benton_slope = Vec::new();
-    for dd in [1usize, 16, 256] {
+    for dd in [1usize, 16] {
         let g = Gaussian::from_eigen(DVector::zeros(dd), DVector::from_element(dd, S2), None)?;
         let (mut pts, mut bpts) = (Vec::new(), Vec::new());
         for &kappa in &kappas {
@@ -382,6 +384,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     //      Chen's bound (L estimated on a grid: a lower estimate of the sup, so the bound drawn is if anything low).
     let mix = mixture_1d();
     let data = density_1d(&mix, 1.0, 0.0)?;
+    let mix_ref = density_1d(&mix, Ou.alpha(MIX_T_MIN), Ou.sigma(MIX_T_MIN))?;
     let mut l_mix: f64 = 0.0;
     for k in 0..=60 {
         let t = 1e-6 * (HORIZON / 1e-6f64).powf(k as f64 / 60.0);
@@ -401,7 +404,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         .pick(vec![25, 50, 100], vec![25, 50, 100, 200, 400]);
     let mut mix_fig = Figure::new(
         "tv-mixture",
-        "CV-3: TV vs step h, 1-D three-mode mixture, OU T = 5, exact 1-D laws; Chen et al.'s bound",
+        "CV-3: TV vs step h, 1-D three-mode mixture, OU T = 5 to t = 0.01, exact 1-D laws; Chen et al.'s bound",
         "step h",
         "TV",
     )
@@ -415,12 +418,13 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     ] {
         let (mut hs, mut tvs, mut kls, mut w2s) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for &n in &mix_counts {
-            let times = uniform_t(HORIZON, 0.0, n)?;
-            let law = output_law(
+            let times = uniform_t(HORIZON, MIX_T_MIN, n)?;
+            let law = output_law_vs(
                 sampler,
                 &Ou,
                 &times,
                 &data,
+                &mix_ref,
                 Start::Marginal,
                 Accuracy::default(),
             )?;

@@ -1,7 +1,8 @@
 //! CV-5: contraction of the backward process and score-error amplification, across forward designs.
 
 use super::common::{
-    contraction_closed, contraction_quadrature, output_bias_quadrature, Bias, Biased, Expanding,
+    contraction_closed, contraction_quadrature, first_order_excess, output_bias_quadrature, Bias,
+    Biased, Expanding,
 };
 use crate::algebra::{Form, FormNoise};
 use crate::claims::{Claim, Ctx, Evidence, Verdict};
@@ -17,6 +18,9 @@ use nalgebra::DVector;
 /// Matched noise range of every design: half-log-SNR from 4 (clean end) to −4 (noisy end).
 const LOGSNR_CLEAN: f64 = 4.0;
 const LOGSNR_NOISY: f64 = -4.0;
+/// A first-order scheme's error shrinks like 1/N: the finest run's error may exceed the sweep's largest
+/// first-order constant err·N over N_finest by this factor (pre-asymptotic curvature).
+const FIRST_ORDER_MARGIN: f64 = 2.0;
 
 pub(super) fn claim() -> Claim {
     Claim {
@@ -131,12 +135,12 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
             }
             for (i, &lam) in lams.iter().enumerate() {
                 let closed = contraction_closed(sch, lam, nl, t_clean, t_noisy);
-                let quad = contraction_quadrature(sch, lam, nl, t_clean, t_noisy, 32);
+                let quad = contraction_quadrature(sch, lam, nl, t_clean, t_noisy, 64);
                 quad_err = quad_err.max((closed - quad).abs() / closed);
                 let errs: Vec<f64> = diff.iter().map(|d| (d[i] - closed).abs()).collect();
                 let ns: Vec<f64> = counts.iter().map(|&n| n as f64).collect();
                 let order = loglog_slope(&ns, &errs, tol::LEVEL)?.slope;
-                worst_order = worst_order.max((order + 1.0).abs());
+                worst_order = worst_order.max(first_order_excess(&ns, &errs));
                 if lam == 0.5 {
                     conv_fig = conv_fig.with(Series::line(
                         format!("{}, λ = {nl}", sch.name()),
@@ -157,10 +161,12 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
                     order.into(),
                 ]);
                 for (k, &bias) in biases.iter().enumerate() {
-                    let expect = output_bias_quadrature(sch, lam, nl, bias, t_clean, t_noisy, 32);
+                    let expect = output_bias_quadrature(sch, lam, nl, bias, t_clean, t_noisy, 64);
                     let errs: Vec<f64> = biased[k].iter().map(|d| (d[i] - expect).abs()).collect();
-                    let order = loglog_slope(&ns, &errs, tol::LEVEL)?.slope;
-                    worst_order = worst_order.max((order + 1.0).abs());
+                    let errs_pos: Vec<f64> =
+                        errs.iter().map(|e| e.max(f64::MIN_POSITIVE)).collect();
+                    let order = loglog_slope(&ns, &errs_pos, tol::LEVEL)?.slope;
+                    worst_order = worst_order.max(first_order_excess(&ns, &errs));
                     btab.push(vec![
                         sch.name().into(),
                         nl.into(),
@@ -219,13 +225,12 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         quad_err,
         tol::QUADRATURE,
         format!(
-            "designs VP-linear, sub-VP, VE, expanding (θ = 1) on the matched range λ ∈ [{LOGSNR_NOISY}, {LOGSNR_CLEAN}], Gaussian eigenvalues {lams:?}: exp(−∫B) closed form (α₁/α₀)^λ(c₀/c₁)^{{(1+λ)/2}} vs quadrature in λ: max rel. diff {quad_err:.1e} (tolerance {:.0e}); Euler–Maruyama synchronous-coupling ratios and biased-minus-unbiased outputs converge to exp(−∫B) and ∫((1+λ)/2)g²δ e^{{−∫B}} at fitted orders within {worst_order:.3} of −1 (tolerance {}); amplification: {}",
+            "designs VP-linear, sub-VP, VE, expanding (θ = 1) on the matched range λ ∈ [{LOGSNR_NOISY}, {LOGSNR_CLEAN}], Gaussian eigenvalues {lams:?}: exp(−∫B) closed form (α₁/α₀)^λ(c₀/c₁)^{{(1+λ)/2}} vs quadrature in ln t: max rel. diff {quad_err:.1e} (tolerance {:.0e}); Euler–Maruyama synchronous-coupling ratios and biased-minus-unbiased outputs converge to exp(−∫B) and ∫((1+λ)/2)g²δ e^{{−∫B}} at least at first order: finest error / (largest err·N of the coarser runs / N_finest) ≤ {worst_order:.3} (tolerance {FIRST_ORDER_MARGIN}; fitted orders in the tables); amplification: {}",
             tol::QUADRATURE,
-            tol::ORDER,
             least.join("; ")
         ),
     )
-    .require(worst_order <= tol::ORDER, "a coupling or bias run does not converge to the formula at order 1");
+    .require(worst_order <= FIRST_ORDER_MARGIN, "a coupling or bias run does not converge to the formula at order 1");
     if ev.verdict == Verdict::Pass && !expanding_least_for_score {
         ev.verdict = Verdict::Refuted;
         ev.detail.push_str("; REFUTED as stated: on a matched noise range the contractive (expanding) design does NOT amplify a constant score bias least — the λ-family is the same process in (x/α, σ/α) for every design, so a matched ε-error gives the same output bias up to α at the clean end, and a constant score bias δ in x is a bias αδ in x/α, largest for the expanding design; its stronger contraction exp(−∫B) only offsets its larger scale α");
