@@ -315,9 +315,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
 
     // ---- (4) steps needed for KL ≤ KL_TARGET as d grows (uniform grid, exponential integrator), against the
     //      steps Benton's bound asks for.
-    let dims: Vec<usize> = ctx
-        .scale
-        .pick(vec![1, 4, 16, 64, 256], vec![1, 4, 16, 64, 256, 1024]);
+    let dims: Vec<usize> = ctx.scale.pick(vec![1, 4, 16], vec![1, 4, 16, 64]);
     let mut need = Table::new(
         "steps-needed",
         &["d", "steps_observed", "steps_benton_bound"],
