@@ -244,6 +244,23 @@ pub fn first_order_excess(ns: &[f64], errs: &[f64]) -> f64 {
     errs[errs.len() - 1] / (c / n1)
 }
 
+/// Signed first-order test on a doubling sweep (CV-5). A first-order error is e_N = c₁/N + c₂/N² + O(N⁻³),
+/// so D_N = N·e_N = c₁ + c₂/N + … and its successive differences Δ_k = D_{N_{k+1}} − D_{N_k} = −c₂/(2N_k) + …
+/// halve at each doubling; a formula off by a constant k gives D_N = kN + …, whose differences double. The
+/// returned ratio |Δ_last| / |Δ_prev| is ≈ ½ for a first-order error and ≈ 2 for a wrong limit; 1 (the
+/// geometric midpoint) separates them. Sign changes of e_N are harmless (D_N is used signed). When both
+/// differences are at round-off (≤ `floor`), the error has already converged: returns 0.
+pub fn first_order_drift(ns: &[f64], errs: &[f64], floor: f64) -> f64 {
+    let n = ns.len();
+    assert!(n >= 3, "first_order_drift needs three step counts");
+    let d: Vec<f64> = ns.iter().zip(errs).map(|(n, e)| n * e).collect();
+    let (last, prev) = ((d[n - 1] - d[n - 2]).abs(), (d[n - 2] - d[n - 3]).abs());
+    if last <= floor && prev <= floor {
+        return 0.0;
+    }
+    last / prev.max(floor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
