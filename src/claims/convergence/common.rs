@@ -287,6 +287,7 @@ mod tests {
     #[test]
     fn stationary_ou_moments_have_the_closed_form() {
         // OU, data N(0, 1), score bias δ: mean ((1+λ)/λ) δ (1 − e^{−λT}), variance 1.
+        const T_MIN: f64 = 1e-6;
         let (nl, t, d) = (0.7, 2.0, 0.1);
         let (m, v) = reverse_moments(
             &Ou,
@@ -296,10 +297,11 @@ mod tests {
             Some(Bias::Score(d)),
             (0.0, 1.0),
             t,
-            0.0,
+            T_MIN,
             4000,
         );
-        let exact = (1.0 + nl) / nl * d * (1.0 - (-nl * t).exp());
+        // Ou's g² is 0/0 at t = 0 (σ'σ with σ = 0): stop at T_MIN; the stationary mean follows the duration.
+        let exact = (1.0 + nl) / nl * d * (1.0 - (-nl * (t - T_MIN)).exp());
         assert!((m - exact).abs() < 1e-12, "{m} {exact}");
         assert!((v - 1.0).abs() < 1e-12);
     }
