@@ -6,6 +6,7 @@ use anyhow::Result;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
+pub mod convergence;
 pub mod discrete;
 pub mod engine;
 pub mod finetune;
@@ -129,6 +130,7 @@ pub fn registry() -> Vec<Claim> {
     all.extend(finetune::claims());
     all.extend(likelihood::claims());
     all.extend(flowmaps::claims());
+    all.extend(convergence::claims());
     all
 }
 
