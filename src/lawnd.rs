@@ -312,18 +312,7 @@ fn kl_at(
     reference: Reference,
     panels: usize,
 ) -> Result<(f64, f64, f64)> {
-    const X: [f64; 4] = [
-        0.183_434_642_495_649_8,
-        0.525_532_409_916_329,
-        0.796_666_477_413_626_7,
-        0.960_289_856_497_536_3,
-    ];
-    const W: [f64; 4] = [
-        0.362_683_783_378_362,
-        0.313_706_645_877_887_3,
-        0.222_381_034_453_374_5,
-        0.101_228_536_290_376_3,
-    ];
+    use crate::quadrature::{GL8_NODES as X, GL8_WEIGHTS as W};
     let d = data.dim();
     let (a_t, s_t) = (schedule.alpha(times[0]), schedule.sigma(times[0]));
     // Per-axis nodes and weights on the box.

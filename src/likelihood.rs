@@ -197,18 +197,7 @@ impl NormalRule {
     /// for integrands with sharp features (a mixture's responsibilities switching), the tails beyond L
     /// dropped (2Φ(−L)).
     pub fn legendre(half_width: f64, panels: usize) -> Self {
-        const X: [f64; 4] = [
-            0.183_434_642_495_649_8,
-            0.525_532_409_916_329,
-            0.796_666_477_413_626_7,
-            0.960_289_856_497_536_3,
-        ];
-        const W: [f64; 4] = [
-            0.362_683_783_378_362,
-            0.313_706_645_877_887_3,
-            0.222_381_034_453_374_5,
-            0.101_228_536_290_376_3,
-        ];
+        use crate::quadrature::{GL8_NODES as X, GL8_WEIGHTS as W};
         let h = 2.0 * half_width / panels as f64;
         let phi = |e: f64| (-0.5 * e * e).exp() / (2.0 * std::f64::consts::PI).sqrt();
         let (mut nodes, mut weights) = (Vec::new(), Vec::new());

@@ -20,20 +20,24 @@ pub fn cumulative_trapezoid(values: &[f64], h: f64) -> Vec<f64> {
     out
 }
 
+/// The positive nodes of the 8-point Gauss–Legendre rule on [−1, 1] (the rule is symmetric).
+pub const GL8_NODES: [f64; 4] = [
+    0.183_434_642_495_649_8,
+    0.525_532_409_916_329,
+    0.796_666_477_413_626_7,
+    0.960_289_856_497_536_3,
+];
+/// The weights of [`GL8_NODES`] (each node ±x carries the same weight).
+pub const GL8_WEIGHTS: [f64; 4] = [
+    0.362_683_783_378_362,
+    0.313_706_645_877_887_3,
+    0.222_381_034_453_374_5,
+    0.101_228_536_290_376_3,
+];
+
 /// Composite 8-point Gauss–Legendre quadrature of `f` on [a, b] with `panels` panels.
 pub fn gauss_legendre(f: &dyn Fn(f64) -> f64, a: f64, b: f64, panels: usize) -> f64 {
-    const X: [f64; 4] = [
-        0.183_434_642_495_649_8,
-        0.525_532_409_916_329,
-        0.796_666_477_413_626_7,
-        0.960_289_856_497_536_3,
-    ];
-    const W: [f64; 4] = [
-        0.362_683_783_378_362,
-        0.313_706_645_877_887_3,
-        0.222_381_034_453_374_5,
-        0.101_228_536_290_376_3,
-    ];
+    use self::{GL8_NODES as X, GL8_WEIGHTS as W};
     let h = (b - a) / panels as f64;
     let mut sum = 0.0;
     for p in 0..panels {

@@ -90,15 +90,13 @@ fn dpo_optimum(
     let mut nodes: Vec<(f64, f64)> = Vec::new();
     {
         let h = (hi - lo) / panels as f64;
-        let unit = [
-            (0.183_434_642_495_649_8, 0.362_683_783_378_362),
-            (0.525_532_409_916_329, 0.313_706_645_877_887_3),
-            (0.796_666_477_413_626_7, 0.222_381_034_453_374_5),
-            (0.960_289_856_497_536_3, 0.101_228_536_290_376_3),
-        ];
+        let unit: Vec<(f64, f64)> = crate::quadrature::GL8_NODES
+            .into_iter()
+            .zip(crate::quadrature::GL8_WEIGHTS)
+            .collect();
         for p in 0..panels {
             let (cen, r) = (lo + (p as f64 + 0.5) * h, 0.5 * h);
-            for (x, w) in unit {
+            for (x, w) in &unit {
                 for y in [cen - r * x, cen + r * x] {
                     let dens = (-(y - mu).powi(2) / (2.0 * s2)).exp()
                         / (2.0 * std::f64::consts::PI * s2).sqrt();

@@ -187,18 +187,7 @@ pub(super) fn moments_2d(
     hi: f64,
     panels: usize,
 ) -> ([f64; 2], f64) {
-    const X: [f64; 4] = [
-        0.183_434_642_495_649_8,
-        0.525_532_409_916_329,
-        0.796_666_477_413_626_7,
-        0.960_289_856_497_536_3,
-    ];
-    const W: [f64; 4] = [
-        0.362_683_783_378_362,
-        0.313_706_645_877_887_3,
-        0.222_381_034_453_374_5,
-        0.101_228_536_290_376_3,
-    ];
+    use crate::quadrature::{GL8_NODES as X, GL8_WEIGHTS as W};
     let h = (hi - lo) / panels as f64;
     let (mut x, mut wt) = (Vec::new(), Vec::new());
     for p in 0..panels {
