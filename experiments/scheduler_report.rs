@@ -25,7 +25,7 @@ struct Args {
     /// Dimension of the power-law spectrum.
     #[arg(long, default_value_t = 1024)]
     dim: usize,
-    /// Output directory (report.csv, flags.csv, heatmap-<target>.svg).
+    /// Output directory (report.csv, flags.csv, heatmap-TARGET.svg, TARGET = small | power-law).
     #[arg(long, default_value = "results/scheduler_report")]
     out: PathBuf,
     /// Only configurations whose label contains this.

@@ -1,6 +1,6 @@
 //! Reward fine-tuning of a pretrained diffusion (CLAIMS §13, RL-1…RL-5; TZ §6, PDM §8.5).
 //!
-//! KL-regularised reward maximisation, max_p E_p[r] − β KL(p‖p_pre), is solved by the tilted law
+//! KL-regularised reward maximisation, max_p `E_p[r]` − β KL(p‖p_pre), is solved by the tilted law
 //! p* = p_pre e^{r/β}/Z (RL-1). On the path space the optimum is the Doob h-transform of the pretrained
 //! reverse process with h_t(x) = E_pre[e^{r(X₀)/β} | X_t = x]: guidance by ∇log h_t (RL-2). Everything
 //! here is closed form for a Gaussian p_pre (per coordinate of Σ's eigenbasis) or a 1-D Gaussian mixture
