@@ -115,7 +115,12 @@ fn run() -> Result<()> {
             args.schedule
         )
     })?;
-    let sampler = continuous_sampler(args.sampler, args.eta, args.order)?;
+    let sampler = continuous_sampler(
+        args.sampler,
+        args.eta,
+        args.order,
+        diffusion_claims::sampler::DdpmVariance::Small,
+    )?;
     let (t_min, t_max) = sch.t_range();
     let (t1, t0) = (args.t_start.unwrap_or(t_max), args.t_end.unwrap_or(t_min));
     ensure!(

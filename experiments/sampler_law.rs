@@ -282,32 +282,33 @@ fn run() -> Result<()> {
     Ok(())
 }
 
-/// The sampler of a continuous schedule.
+/// The sampler of a continuous schedule: the one name-to-sampler mapping is `cli::continuous_sampler`.
 fn continuous_sampler(args: &Args) -> Result<Sampler> {
-    Ok(match (args.sampler, args.order) {
-        (SamplerName::Ddpm, _) => Sampler::Ddpm(match args.variance {
-            Variance::FixedSmall => DdpmVariance::Small,
-            Variance::FixedLarge => DdpmVariance::Large,
-        }),
-        (SamplerName::Ddim, _) => Sampler::Ddim { eta: args.eta },
-        (SamplerName::Euler, _) => Sampler::EulerMaruyama { noise_level: 0.0 },
-        (SamplerName::EulerAncestral, _) => Sampler::Ddim { eta: 1.0 },
-        (SamplerName::DpmSolver, 1) => Sampler::DpmSolver1,
-        (SamplerName::DpmSolver, 2) => Sampler::DpmSolver2,
-        (SamplerName::DpmSolver, 3) => Sampler::DpmSolver3,
-        (SamplerName::DpmSolverPp, 1) => Sampler::DpmSolverPp1,
-        (SamplerName::DpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 0.0 },
-        (SamplerName::DpmSolverPp, 3) => Sampler::DpmSolverPp3M { corrected: false },
-        (SamplerName::SdeDpmSolverPp, 1) => Sampler::ExpIntegrator { noise_level: 1.0 },
-        (SamplerName::SdeDpmSolverPp, 2) => Sampler::DpmSolverPp2M { noise_level: 1.0 },
-        (SamplerName::Deis, k) if (1..=3).contains(&k) => Sampler::Deis { order: k },
-        (SamplerName::EdmEuler, _) => Sampler::EdmEuler,
-        (SamplerName::EdmHeun, _) => Sampler::EdmHeun,
-        (SamplerName::Em, _) => Sampler::EulerMaruyama { noise_level: 1.0 },
-        (SamplerName::Heun, _) => Sampler::HeunT,
-        (SamplerName::Rk4, _) => Sampler::Rk4T,
-        (s, k) => bail!("{s:?} of order {k} is not available"),
-    })
+    use diffusion_claims::cli::SamplerName as Continuous;
+    let name = match args.sampler {
+        SamplerName::Ddpm => Continuous::Ddpm,
+        SamplerName::Ddim => Continuous::Ddim,
+        SamplerName::Euler => Continuous::Euler,
+        SamplerName::EulerAncestral => Continuous::EulerAncestral,
+        SamplerName::DpmSolver => Continuous::DpmSolver,
+        SamplerName::DpmSolverPp => Continuous::DpmSolverPp,
+        SamplerName::SdeDpmSolverPp => Continuous::SdeDpmSolverPp,
+        SamplerName::Deis => Continuous::Deis,
+        SamplerName::EdmEuler => Continuous::EdmEuler,
+        SamplerName::EdmHeun => Continuous::EdmHeun,
+        SamplerName::Em => Continuous::Em,
+        SamplerName::Heun => Continuous::Heun,
+        SamplerName::Rk4 => Continuous::Rk4,
+        SamplerName::Unipc => bail!(
+            "Unipc of order {} is not available on a continuous schedule (it runs with diffusers' conventions on the DDPM tables)",
+            args.order
+        ),
+    };
+    let variance = match args.variance {
+        Variance::FixedSmall => DdpmVariance::Small,
+        Variance::FixedLarge => DdpmVariance::Large,
+    };
+    diffusion_claims::cli::continuous_sampler(name, args.eta, args.order, variance)
 }
 
 /// The continuous schedule and the time grid (the same as the Gaussian route's).

@@ -222,10 +222,11 @@ pub fn continuous_sampler(
     name: SamplerName,
     eta: f64,
     order: usize,
+    ddpm_variance: crate::sampler::DdpmVariance,
 ) -> Result<crate::sampler::Sampler> {
-    use crate::sampler::{DdpmVariance, Sampler};
+    use crate::sampler::Sampler;
     Ok(match (name, order) {
-        (SamplerName::Ddpm, _) => Sampler::Ddpm(DdpmVariance::Small),
+        (SamplerName::Ddpm, _) => Sampler::Ddpm(ddpm_variance),
         (SamplerName::Ddim, _) => Sampler::Ddim { eta },
         (SamplerName::Euler, _) => Sampler::EulerMaruyama { noise_level: 0.0 },
         (SamplerName::EulerAncestral, _) => Sampler::Ddim { eta: 1.0 },
