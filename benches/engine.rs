@@ -3,6 +3,7 @@
 //! Run with `cargo bench --bench engine`. Prints min and median wall time over repeated runs.
 
 use diffusion_claims::algebra::{Form, FormNoise};
+use diffusion_claims::lanes::run_exact;
 use diffusion_claims::sampler::{uniform_t, Sampler};
 use diffusion_claims::schedule::{Schedule, VpLinear};
 use diffusion_claims::target::Gaussian;
@@ -17,11 +18,14 @@ fn main() {
     let sch = VpLinear::default();
     let times = uniform_t(1.0, 1e-3, 1000).unwrap();
     let repeats = 30;
-    for sampler in [
+    for (sampler, lanes) in [
         Sampler::Ddim { eta: 0.0 },
         Sampler::EulerMaruyama { noise_level: 1.0 },
         Sampler::Ddpm(diffusion_claims::sampler::DdpmVariance::Small),
-    ] {
+    ]
+    .into_iter()
+    .flat_map(|s| [(s, true), (s, false)])
+    {
         let mut secs = Vec::new();
         let mut check = 0.0;
         for _ in 0..repeats {
@@ -35,14 +39,19 @@ fn main() {
                     .collect(),
             );
             let start = Instant::now();
-            let out = sampler.run(&sch, &times, x, &target, &mut FormNoise::after(1));
+            let out = if lanes {
+                run_exact(sampler, &sch, &times, &x, &target).unwrap()
+            } else {
+                sampler.run(&sch, &times, x, &target, &mut FormNoise::after(1))
+            };
             secs.push(start.elapsed().as_secs_f64());
             check += out.variance()[0];
         }
         secs.sort_by(f64::total_cmp);
         println!(
-            "{:<22} d={d} steps=1000: min {:8.2} ms  median {:8.2} ms  (over {repeats} runs; checksum {check:.6})",
+            "{:<22} {:<6} d={d} steps=1000: min {:8.2} ms  median {:8.2} ms  (over {repeats} runs; checksum {check:.6})",
             sampler.label(),
+            if lanes { "lanes" } else { "forms" },
             secs[0] * 1e3,
             secs[repeats / 2] * 1e3
         );

@@ -271,20 +271,17 @@ impl Noise<Form> for FormNoise {
         let mut g = vec![0.0; m * m];
         let mut l = vec![0.0; m * m];
         for i in 0..d {
-            for p in 0..m {
-                for q in 0..=p {
-                    let (fp, fq) = (&live[p].a, &live[q].a);
-                    let mut s = 0.0;
-                    for k in 0..fp.len().min(fq.len()) {
-                        if !fp[k].is_empty() && !fq[k].is_empty() {
-                            s += fp[k][i] * fq[k][i];
-                        }
+            let dot = |p: usize, q: usize| {
+                let (fp, fq) = (&live[p].a, &live[q].a);
+                let mut s = 0.0;
+                for k in 0..fp.len().min(fq.len()) {
+                    if !fp[k].is_empty() && !fq[k].is_empty() {
+                        s += fp[k][i] * fq[k][i];
                     }
-                    g[p * m + q] = s;
                 }
-            }
-            let scale = (0..m).map(|p| g[p * m + p]).fold(0.0, f64::max);
-            cholesky_psd(&g, &mut l, m, 1e-14 * scale);
+                s
+            };
+            rebase_factor(m, dot, &mut g, &mut l);
             for (p, fa) in new_a.iter_mut().enumerate() {
                 for (k, row) in fa.iter_mut().enumerate() {
                     row[i] = l[p * m + k];
@@ -296,6 +293,25 @@ impl Noise<Form> for FormNoise {
         }
         self.next = m;
     }
+}
+
+/// The rebase formula at one coordinate: the m live values' coefficient rows A give G = A Aᵀ
+/// (`dot(p, q)` = row p · row q), and its Cholesky factor L (zero columns where G is singular, relative
+/// tolerance 1e-14) replaces A: same joint law, m components. Shared by [`FormNoise`] and the lanes.
+#[inline(always)]
+pub(crate) fn rebase_factor(
+    m: usize,
+    dot: impl Fn(usize, usize) -> f64,
+    g: &mut [f64],
+    l: &mut [f64],
+) {
+    for p in 0..m {
+        for q in 0..=p {
+            g[p * m + q] = dot(p, q);
+        }
+    }
+    let scale = (0..m).map(|p| g[p * m + p]).fold(0.0, f64::max);
+    cholesky_psd(g, l, m, 1e-14 * scale);
 }
 
 /// Lower Cholesky factor of a symmetric positive semi-definite m×m matrix (row-major, lower triangle
@@ -322,8 +338,31 @@ fn cholesky_psd(g: &[f64], l: &mut [f64], m: usize, tol: f64) {
     }
 }
 
+/// The gain k = α λ / (α² λ + σ²) of the exact Gaussian denoiser x̂₀ = μ + k (x − α μ) on an eigen-
+/// coordinate of variance λ (CLAIMS §2.1); at σ = 0 its limit, 1/α where λ > 0 and 0 where λ = 0 (the data
+/// sit at μ there). The one place of the formula: [`Form`]s and [`crate::lanes`] both call it.
+#[inline(always)]
+pub fn denoiser_gain(alpha: f64, sigma: f64, lambda: f64) -> f64 {
+    if sigma == 0.0 {
+        if lambda > 0.0 {
+            1.0 / alpha
+        } else {
+            0.0
+        }
+    } else {
+        alpha * lambda / (alpha * alpha * lambda + sigma * sigma)
+    }
+}
+
+/// The variance α² λ + σ² of the noised marginal p_t on an eigen-coordinate of variance λ; the exact
+/// score there is −(x − α μ)/(α² λ + σ²), i.e. x ↦ k x + b with k = −1/v, b = α μ / v.
+#[inline(always)]
+pub fn marginal_variance(alpha: f64, sigma: f64, lambda: f64) -> f64 {
+    alpha * alpha * lambda + sigma * sigma
+}
+
 /// The exact Gaussian denoiser in Σ's eigenbasis: x̂₀_i = μ_i + k_i (x_i − α μ_i),
-/// k_i = α λ_i / (α² λ_i + σ²) (CLAIMS §2.1).
+/// k_i = α λ_i / (α² λ_i + σ²) ([`denoiser_gain`], CLAIMS §2.1).
 impl Denoiser<Form> for Gaussian {
     fn denoise(&self, x: &Form, alpha: f64, sigma: f64) -> Form {
         let rotated;
@@ -334,20 +373,11 @@ impl Denoiser<Form> for Gaussian {
                 &rotated
             }
         };
-        // At σ = 0 the limit is k = 1/α where λ > 0 and k = 0 where λ = 0 (the data sit at μ there).
-        // (Branch-free loops over the coordinates, so that they vectorise: `benches/engine.rs`.)
-        let k: Vec<f64> = if sigma == 0.0 {
-            self.eigvals
-                .iter()
-                .map(|l| if *l > 0.0 { 1.0 / alpha } else { 0.0 })
-                .collect()
-        } else {
-            let s2 = sigma * sigma;
-            self.eigvals
-                .iter()
-                .map(|l| alpha * l / (alpha * alpha * l + s2))
-                .collect()
-        };
+        let k: Vec<f64> = self
+            .eigvals
+            .iter()
+            .map(|l| denoiser_gain(alpha, sigma, *l))
+            .collect();
         // x̂₀ = k x + (1 − k α) μ.
         let b: Vec<f64> = k
             .iter()
@@ -362,7 +392,7 @@ impl Denoiser<Form> for Gaussian {
         let var: Vec<f64> = self
             .eigvals
             .iter()
-            .map(|l| alpha * alpha * l + sigma * sigma)
+            .map(|l| marginal_variance(alpha, sigma, *l))
             .collect();
         if var.iter().any(|v| *v <= 0.0) {
             return None;

@@ -55,6 +55,7 @@ pub mod finetune;
 pub mod fixtures;
 pub mod flowmap;
 pub mod guidance;
+pub mod lanes;
 pub mod law1d;
 pub mod lawnd;
 pub mod likelihood;

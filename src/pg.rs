@@ -359,13 +359,13 @@ pub fn engine_law(
     if let Some(div) = check_final_evaluation(scheme, data, eps, &times)? {
         return Ok(div);
     }
-    let out = scheme.sampler.run(
+    let out = crate::lanes::run_exact(
+        scheme.sampler,
         &PgVp::default(),
         &times,
-        initial_form(data, init),
+        &initial_form(data, init),
         data,
-        &mut FormNoise::after(1),
-    );
+    )?;
     let variance = out.variance();
     ensure!(
         variance.iter().chain(&out.c).all(|v| !v.is_nan()),
@@ -607,13 +607,13 @@ pub fn engine_law_both_inits(
         return Ok((div.clone(), div));
     }
     let d = data.dim();
-    let out = scheme.sampler.run(
+    let out = crate::lanes::run_exact(
+        scheme.sampler,
         &PgVp::default(),
         &times,
-        Form::gaussian(vec![1.0; d], vec![1.0; d]),
+        &Form::gaussian(vec![1.0; d], vec![1.0; d]),
         data,
-        &mut FormNoise::after(1),
-    );
+    )?;
     let var = out.variance();
     ensure!(
         var.iter().chain(&out.c).all(|v| !v.is_nan()),

@@ -1,7 +1,7 @@
 //! Exact output laws on Gaussian data: a sampler run on [`Form`]s from the exact p_T.
 
 use super::Sampler;
-use crate::algebra::{Form, FormNoise};
+use crate::algebra::Form;
 use crate::schedule::Schedule;
 use crate::target::Gaussian;
 use nalgebra::{DMatrix, DVector};
@@ -36,7 +36,9 @@ pub fn exact_law(
 ) -> (DVector<f64>, DMatrix<f64>) {
     let (a, s) = (sch.alpha(times[0]), sch.sigma(times[0]));
     let x = Form::marginal(target, a, s);
-    let out = sampler.run(sch, times, x, target, &mut FormNoise::after(1));
+    // The fused engine: the same numbers as `sampler.run(sch, times, x, target, &mut FormNoise::after(1))`.
+    let out = crate::lanes::run_exact(sampler, sch, times, &x, target)
+        .expect("the start form is built from the target");
     let mean = target.from_eigen_coords(&DVector::from_vec(out.c.clone()));
     (
         mean,

@@ -32,6 +32,7 @@ mod unipc;
 pub use ddpm::DdpmVariance;
 pub use grid::{edm_rho, quadratic_t, uniform_logsnr, uniform_t, Grid};
 pub use law::exact_law;
+pub(crate) use run::advance;
 pub use run::{drive, Leg};
 
 /// A sampler of the catalogue.
@@ -351,6 +352,10 @@ impl<S> History<S> {
         if keep == 0 {
             self.anchor = None;
         }
+    }
+    /// Does the history hold nothing (no output, no anchor)?
+    pub fn is_empty(&self) -> bool {
+        self.outputs.is_empty() && self.anchor.is_none()
     }
     /// Every value the history holds, for [`Noise::rebase`]: the anchor's state, then the outputs.
     pub fn live(&mut self) -> impl Iterator<Item = &mut S> {

@@ -36,13 +36,38 @@ where
     observe(0, &x);
     for (k, leg) in legs.iter().enumerate() {
         let span = Span::new(schedule, leg.from, leg.to, leg.max_order);
-        x = leg
-            .sampler
-            .step_span(schedule, &span, &x, &mut hist, model, noise);
-        hist.trim(keep(leg.sampler));
+        x = advance(schedule, leg, &span, &x, &mut hist, model, noise, keep);
+        observe(k + 1, &x);
+    }
+    x
+}
+
+/// One step of a run: the sampler's step along `span`, the history trimmed to `keep`, then the state and
+/// every live history value rebased together (no allocation when the history holds nothing).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn advance<S, D, N>(
+    schedule: &dyn Schedule,
+    leg: &Leg,
+    span: &Span,
+    x: &S,
+    hist: &mut History<S>,
+    model: &D,
+    noise: &mut N,
+    keep: &dyn Fn(Sampler) -> usize,
+) -> S
+where
+    S: Algebra,
+    D: Denoiser<S> + ?Sized,
+    N: Noise<S> + ?Sized,
+{
+    let mut x = leg.sampler.step_span(schedule, span, x, hist, model, noise);
+    hist.trim(keep(leg.sampler));
+    if hist.is_empty() {
+        noise.rebase(&mut [&mut x]);
+    } else {
         let mut live: Vec<&mut S> = std::iter::once(&mut x).chain(hist.live()).collect();
         noise.rebase(&mut live);
-        observe(k + 1, &x);
     }
     x
 }
