@@ -1,9 +1,10 @@
 //! Benchmark of the exact-law engine (issue: foundation, item 10): the exact output law of DDIM(η=0)
 //! and of Euler–Maruyama (reverse SDE) on a 3072-dimensional Gaussian, 1000 steps, one thread.
-//! Run with `cargo bench --bench engine`. Prints min and median wall time over repeated runs.
+//! Run with `cargo bench --bench engine`. Prints min and median wall time over repeated runs, for the fused
+//! engine on every instruction set this processor has and for the vector (Form) route.
 
 use diffusion_claims::algebra::{Form, FormNoise};
-use diffusion_claims::lanes::run_exact;
+use diffusion_claims::lanes::{run_exact_with, Simd};
 use diffusion_claims::sampler::{uniform_t, Sampler};
 use diffusion_claims::schedule::{Schedule, VpLinear};
 use diffusion_claims::target::Gaussian;
@@ -53,14 +54,19 @@ fn main() {
     let sch = VpLinear::default();
     let times = uniform_t(1.0, 1e-3, 1000).unwrap();
     let repeats = 30;
-    for (sampler, lanes) in [
+    for (sampler, route) in [
         Sampler::Ddim { eta: 0.0 },
         Sampler::EulerMaruyama { noise_level: 1.0 },
         Sampler::Ddpm(diffusion_claims::sampler::DdpmVariance::Small),
     ]
     .into_iter()
-    .flat_map(|s| [(s, true), (s, false)])
-    {
+    .flat_map(|s| {
+        Simd::available()
+            .into_iter()
+            .map(Some)
+            .chain([None])
+            .map(move |r| (s, r))
+    }) {
         let mut secs = Vec::new();
         let mut check = 0.0;
         for _ in 0..repeats {
@@ -74,8 +80,8 @@ fn main() {
                     .collect(),
             );
             let start = Instant::now();
-            let out = if lanes {
-                run_exact(sampler, &sch, &times, &x, &target).unwrap()
+            let out = if let Some(simd) = route {
+                run_exact_with(simd, sampler, &sch, &times, &x, &target).unwrap()
             } else {
                 sampler.run(&sch, &times, x, &target, &mut FormNoise::after(1))
             };
@@ -84,9 +90,9 @@ fn main() {
         }
         secs.sort_by(f64::total_cmp);
         println!(
-            "{:<22} {:<6} d={d} steps=1000: min {:8.2} ms  median {:8.2} ms  (over {repeats} runs; checksum {check:.6})",
+            "{:<22} {:<8} d={d} steps=1000: min {:8.2} ms  median {:8.2} ms  (over {repeats} runs; checksum {check:.6})",
             sampler.label(),
-            if lanes { "lanes" } else { "forms" },
+            route.map_or("forms".to_string(), |simd| format!("{simd:?}")),
             secs[0] * 1e3,
             secs[repeats / 2] * 1e3
         );

@@ -222,6 +222,18 @@ pub fn run_exact(
     x: &Form,
     target: &Gaussian,
 ) -> Result<Form> {
+    run_exact_with(Simd::Auto, sampler, schedule, times, x, target)
+}
+
+/// [`run_exact`] with the replay compiled for `simd` (benchmarks and the cross-instruction-set test).
+pub fn run_exact_with(
+    simd: Simd,
+    sampler: Sampler,
+    schedule: &dyn Schedule,
+    times: &[f64],
+    x: &Form,
+    target: &Gaussian,
+) -> Result<Form> {
     let d = x.dim();
     ensure!(
         d == target.dim(),
@@ -283,7 +295,7 @@ pub fn run_exact(
             sampler.label(),
             tape.live.len()
         );
-        execute(&tape, &slots, &mu, &lambda, &mut regs, &mut spare);
+        execute(simd, &tape, &slots, &mu, &lambda, &mut regs, &mut spare);
         std::mem::swap(&mut slots, &mut spare);
     }
     let state = &slots[0];
@@ -300,10 +312,41 @@ pub fn run_exact(
     })
 }
 
-/// Run one step's tape over every lane ([`execute_lanes`]), compiled for the widest vector unit the
-/// processor has (detected at run time). Same IEEE operations in the same order on every path (Rust never
-/// fuses a multiply and an add on its own), so the results are identical bit for bit; only the speed differs.
+/// The instruction set the replay is compiled for. The results are the same bits on every one (IEEE
+/// operations in the same order; Rust never contracts a multiply and an add); only the speed differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simd {
+    /// The widest the processor has (checked at run time).
+    Auto,
+    /// x86-64 AVX-512F (falls back to [`Simd::Baseline`] where absent).
+    Avx512,
+    /// x86-64 AVX2 (falls back to [`Simd::Baseline`] where absent).
+    Avx2,
+    /// The target's baseline (SSE2 on x86-64).
+    Baseline,
+}
+
+impl Simd {
+    /// The instruction sets this processor can run, widest first (always ends with `Baseline`).
+    pub fn available() -> Vec<Simd> {
+        let mut v = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                v.push(Simd::Avx512);
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                v.push(Simd::Avx2);
+            }
+        }
+        v.push(Simd::Baseline);
+        v
+    }
+}
+
+/// Run one step's tape over every lane ([`execute_lanes`]), compiled for `simd`.
 fn execute(
+    simd: Simd,
     tape: &Tape,
     slots: &[Slot],
     mu: &[[f64; WIDTH]],
@@ -333,9 +376,14 @@ fn execute(
                 }
             }};
         }
-        compiled_for!("avx512f");
-        compiled_for!("avx2");
+        if matches!(simd, Simd::Auto | Simd::Avx512) {
+            compiled_for!("avx512f");
+        }
+        if matches!(simd, Simd::Auto | Simd::Avx2) {
+            compiled_for!("avx2");
+        }
     }
+    let _ = simd;
     execute_lanes(tape, slots, mu, lambda, regs, next)
 }
 

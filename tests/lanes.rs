@@ -1,9 +1,10 @@
 //! The lane engine (`diffusion_claims::lanes`) is the Form engine, coordinate by coordinate: for every
-//! sampler, schedule, grid and start, `lanes::run_exact` returns the very numbers that `Sampler::run` on
+//! sampler, schedule, grid and start, on every instruction set the processor has, `lanes::run_exact`
+//! returns the very numbers that `Sampler::run` on
 //! `Form`s returns (bit for bit; an empty row of a form is a zero row of a lane).
 
 use diffusion_claims::algebra::{Form, FormNoise};
-use diffusion_claims::lanes::run_exact;
+use diffusion_claims::lanes::{run_exact, run_exact_with, Simd};
 use diffusion_claims::sampler::{DdpmVariance, Sampler};
 use diffusion_claims::schedule::{CosineVp, Edm, Schedule, SubVp, VpLinear};
 use diffusion_claims::target::Gaussian;
@@ -89,14 +90,17 @@ fn check(sampler: Sampler, sch: &dyn Schedule, times: &[f64], target: &Gaussian,
         target,
         &mut FormNoise::after(rows),
     );
-    let lanes = run_exact(sampler, sch, times, &start, target).unwrap();
-    let what = format!(
-        "{} on {} over {} steps",
-        sampler.label(),
-        sch.name(),
-        times.len() - 1
-    );
-    assert_same(&lanes, &forms, &what);
+    // Every instruction set this processor has: the same bits.
+    for simd in Simd::available() {
+        let lanes = run_exact_with(simd, sampler, sch, times, &start, target).unwrap();
+        let what = format!(
+            "{} on {} over {} steps ({simd:?})",
+            sampler.label(),
+            sch.name(),
+            times.len() - 1
+        );
+        assert_same(&lanes, &forms, &what);
+    }
 }
 
 #[test]
