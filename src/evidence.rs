@@ -163,6 +163,14 @@ pub struct Figure {
 }
 
 impl Figure {
+    /// A figure with linear axes and no series.
+    ///
+    /// Axis labels state the quantity and its unit, the unit in parentheses: data x₀ are in
+    /// "data units" (W1/W2, pathwise errors, σ_t: `(data units)`; variances `(data units²)`), KL and
+    /// log densities in `(nats)`, TV/KS/relative errors and ratios `(dimensionless)`, time `t (T = 1)`
+    /// or step sizes `(units of t)`, wall times `(s)`/`(ms)`. Counts need no unit: `steps N`,
+    /// `NFE (denoiser evaluations)`, `grid points N`. `tests/figure_labels.rs` enforces this on
+    /// every `Figure::new` under `src/claims` whose labels are string literals.
     pub fn new(name: &str, title: impl Into<String>, x_label: &str, y_label: &str) -> Self {
         Self {
             name: name.into(),

@@ -68,8 +68,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "decay",
         "CV-1: KL(p_T || N(0,I)) vs T, OU, Gaussian data",
-        "horizon T",
-        "KL",
+        "horizon T (OU time units)",
+        "KL (nats)",
     )
     .logy();
     let mut max_err: f64 = 0.0;
@@ -404,8 +404,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let tv_fig = Figure::new(
         "tv",
         "CV-1: TV(p_T, N(0,1)) and Pinsker's √(KL/2), OU, 1-D mixture",
-        "horizon T",
-        "TV",
+        "horizon T (OU time units)",
+        "TV (dimensionless)",
     )
     .logy()
     .with(Series::line("TV (quadrature)", tv_pts))

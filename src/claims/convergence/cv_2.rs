@@ -58,15 +58,15 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut ratio_fig = Figure::new(
         "ratio",
         "CV-2: KL / Girsanov bound, OU, N(0,1) data, constant score bias",
-        "horizon T",
-        "KL / bound",
+        "horizon T (OU time units)",
+        "KL / bound (dimensionless)",
     )
     .loglog();
     let mut kl_fig = Figure::new(
         "kl-vs-horizon",
         "CV-2: KL(p0 || output) vs T: the ODE grows like T², the SDEs saturate",
-        "horizon T",
-        "KL",
+        "horizon T (OU time units)",
+        "KL (nats)",
     )
     .loglog();
     let mut growth = Vec::new();
@@ -278,7 +278,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "sampler-convergence",
         "CV-2: Euler–Maruyama with the biased score → the continuous-time KL (OU, T = 2)",
         "steps N",
-        "|KL_N − KL|",
+        "|KL_N − KL| (nats)",
     )
     .loglog();
     let mut slopes = Vec::new();

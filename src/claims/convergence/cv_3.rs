@@ -102,8 +102,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut tv_fig = Figure::new(
         "tv-isotropic",
         "CV-3: TV vs step h, N(0, 0.25 I_16), OU T = 5, exact laws; Chen et al.'s bound (constant 1)",
-        "step h",
-        "TV",
+        "step h (units of t)",
+        "TV (dimensionless)",
     )
     .loglog();
     let mut bound_ok = true;
@@ -205,8 +205,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut an_fig = Figure::new(
         "kl-anisotropic",
         "CV-3: KL vs step h, anisotropic Gaussian d = 16 (eigenvalues 0.01…1)",
-        "step h",
-        "KL",
+        "step h (units of t)",
+        "KL (nats)",
     )
     .loglog();
     for sampler in sde.iter().copied().chain([ode]) {
@@ -278,8 +278,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut b_fig = Figure::new(
         "benton",
         "CV-3: KL of the exponential integrator on Benton et al.'s grid vs κ, with κ²dN + κdT",
-        "κ",
-        "KL(p_δ || output)",
+        "grid parameter κ (dimensionless)",
+        "KL(p_δ || output) (nats)",
     )
     .loglog();
     let mut benton_ok = true;
@@ -366,7 +366,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
             "CV-3: steps for KL ≤ {KL_TARGET:.0e} vs d (exponential integrator, N(0, 0.25 I_d))"
         ),
         "dimension d",
-        "steps",
+        "steps N",
     )
     .loglog()
     .with(Series::line(
@@ -403,8 +403,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut mix_fig = Figure::new(
         "tv-mixture",
         "CV-3: TV vs step h, 1-D three-mode mixture, OU T = 5 to t = 0.01, exact 1-D laws; Chen et al.'s bound",
-        "step h",
-        "TV",
+        "step h (units of t)",
+        "TV (dimensionless)",
     )
     .loglog();
     let mut mix_txt = Vec::new();

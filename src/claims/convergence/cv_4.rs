@@ -61,7 +61,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "tv",
         "CV-4: TV to p_tmin vs N, 1-D mixture, VP-linear, exact 1-D laws; published exponents as slopes",
         "steps N",
-        "TV",
+        "TV (dimensionless)",
     )
     .loglog();
     let mut ok_rates = true;
@@ -180,7 +180,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "pathwise",
         "CV-4: DDIM pathwise error vs N (same start, reference RK4 in λ)",
         "steps N",
-        "max |x_N − x_ref|",
+        "max |x_N − x_ref| (data units)",
     )
     .loglog()
     .with(Series::line(

@@ -94,7 +94,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "coupling-convergence",
         "CV-5: synchronous-coupling ratio of Euler–Maruyama → exp(−∫B) (eigenvalue 0.5)",
         "steps N",
-        "|ratio_N − exp(−∫B)|",
+        "|ratio_N − exp(−∫B)| (dimensionless)",
     )
     .loglog();
     // amplification[design][nl][bias] = |b_out| (eigenvalue 0.5).
@@ -194,7 +194,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "amplification",
         "CV-5: |output bias| of a constant score (δ = 0.01) or ε (e = 0.01) bias, λ ∈ [−4, 4]",
         "design (1 VP, 2 sub-VP, 3 VE, 4 expanding)",
-        "|b_out|",
+        "|b_out| (data units)",
     )
     .logy();
     let mut expanding_least_for_score = true;

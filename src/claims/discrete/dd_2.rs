@@ -165,8 +165,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let fig = Figure::new(
         "",
         "DD-2: DDIM(η=1) and DDPM(β̃) paths under common noise",
-        "DDIM(η=1) output, first coordinate",
-        "DDPM(β̃) output, first coordinate",
+        "DDIM(η=1) output, first coordinate (data units)",
+        "DDPM(β̃) output, first coordinate (data units)",
     )
     .with(Series::scatter(
         "paths",

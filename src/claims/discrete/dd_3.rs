@@ -38,8 +38,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "DD-3: DDIM(η=0) against the other first-order forms",
-        "steps",
-        "max relative difference",
+        "steps N",
+        "max relative difference (dimensionless)",
     )
     .loglog();
     let mut worst_eq: f64 = 0.0;

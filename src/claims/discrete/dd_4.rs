@@ -99,7 +99,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "",
         "DD-4: exact W2 and KL to p_{t_min} vs steps (Gaussian data, VP-linear)",
         "steps N",
-        "W2 (solid) / KL",
+        "W2 (solid, data units) / KL (nats)",
     )
     .loglog();
     let mut worst: f64 = 0.0;

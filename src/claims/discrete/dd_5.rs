@@ -46,7 +46,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "DD-5: point-mass data, worst error over the grid (VP-linear)",
-        "steps",
+        "steps N",
         "max error of mean and std (units of |μ|+1)",
     )
     .loglog();

@@ -27,8 +27,8 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "DD-6: exact W2 to p_0 vs steps for DDIM(η), Gaussian data (1000-step linear table)",
-        "steps",
-        "W2",
+        "steps N",
+        "W2 (data units)",
     )
     .loglog();
     // (a) exact W2 on the engine's Gaussian.
@@ -86,15 +86,15 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
     let mut fig_b = Figure::new(
         "mixture",
         "DD-6: exact W2 to p_0 vs steps for DDIM(η), 1-D three-mode mixture (1000-step linear table)",
-        "steps",
-        "W2 (exact, law1d)",
+        "steps N",
+        "exact W2, law1d (data units)",
     )
     .loglog();
     let mut fig_c = Figure::new(
         "mixture-kl",
         "DD-6: exact KL(output ‖ p_0) vs steps for DDIM(η), 1-D three-mode mixture",
-        "steps",
-        "KL",
+        "steps N",
+        "KL (nats)",
     )
     .loglog();
     for (i, &eta) in etas.iter().enumerate() {

@@ -125,7 +125,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "",
         format!("ENGINE-1: Monte Carlo (n = {n}) minus exact law, in standard errors"),
         "sampler index (+0.5: covariance entries)",
-        "z-score",
+        "z-score (standard errors)",
     )
     .with(Series::scatter("z = (MC − exact)/SE", zs))
     .with(Series::reference(

@@ -327,7 +327,7 @@ fn accuracy_panel(table: &mut Table) -> Result<(f64, f64, f64, Vec<Figure>)> {
                     s.label()
                 ),
                 xl,
-                "W2 error",
+                "W2 error (data units)",
             )
             .loglog()
             .with(Series::line("stated (n vs 2n)", stated_pts))

@@ -241,8 +241,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "mixture",
         "RL-1: mixture prior and its tilt p* ∝ p_pre e^{r/β} (r = −(c/2)(x−a)², c = 1, a = 2)",
-        "x",
-        "density",
+        "x (data units)",
+        "density (1/data unit)",
     );
     let xs: Vec<f64> = (0..=240).map(|k| -4.0 + k as f64 * 0.035).collect();
     fig = fig.with(Series::line(

@@ -217,8 +217,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "controlled-sde",
         "RL-2: guided (h-transform) reverse SDE from p*_T → p* (exact law, Euler–Maruyama)",
-        "steps",
-        "W2(output, p*)",
+        "steps N",
+        "W2(output, p*) (data units)",
     )
     .loglog();
     fig = fig.with(Series::line(

@@ -225,8 +225,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "bias",
         "RL-3: fixed-initial-noise bias KL(out ‖ p*) (OU, N(0,1) prior, r = −½(x−2)², β = 1)",
-        "noise level λ (0 plotted at 0.1)",
-        "KL(out ‖ p*)",
+        "noise level λ (dimensionless; 0 plotted at 0.1)",
+        "KL(out ‖ p*) (nats)",
     )
     .loglog();
     for (i, &t) in ts.iter().enumerate() {

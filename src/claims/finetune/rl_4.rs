@@ -79,8 +79,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "RL-4: path KL (joint Gaussian law) → ½∫g²(1+λ)²/(4λ)E‖Δs‖²dt",
-        "steps",
-        "|KL_N − integral|",
+        "steps N",
+        "|KL_N − integral| (nats)",
     )
     .loglog();
     let (mut chain_err, mut slope_worst): (f64, f64) = (0.0, 0.0);

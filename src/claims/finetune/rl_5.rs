@@ -162,7 +162,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "",
         "RL-5: policy-gradient estimator, exact trace of its covariance vs steps",
         "steps N",
-        "Σ_k Var(r z_k/C_k)",
+        "Σ_k Var(r z_k/C_k) (reward units² per data unit²)",
     )
     .loglog()
     .with(Series::line(

@@ -84,8 +84,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "central-differences",
         "FM-2: ∂_t f + ∇f·v by central differences in t",
-        "δ",
-        "max |residual|",
+        "δ (units of t)",
+        "max |residual| (data units per unit t)",
     )
     .loglog();
     let mut g_res = Vec::new();

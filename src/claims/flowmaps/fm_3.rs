@@ -77,8 +77,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "FM-3: zero-loss consistency distillation, sup error vs Δt",
-        "Δt",
-        "sup_{n,x} |f_θ − f|",
+        "step Δt (units of t)",
+        "sup_{n,x} |f_θ − f| (data units)",
     )
     .loglog();
     let mut worst_dev = 0.0_f64;

@@ -34,7 +34,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "logsnr",
         "CONV-1: half-log-SNR λ(t) of every schedule",
-        "t / T",
+        "t / T (dimensionless)",
         "λ = log(α/σ)",
     );
     let mut worst: f64 = 0.0;

@@ -129,8 +129,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let fig = Figure::new(
         "",
         "CONV-4: VE (σ_min = 0.01): code's noise std σ_t vs the SDE's √(σ_t² − σ_min²)",
-        "t",
-        "relative bias",
+        "t (T = 1)",
+        "relative bias (dimensionless)",
     )
     .loglog()
     .with(Series::line(

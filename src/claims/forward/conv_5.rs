@@ -77,8 +77,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "CONV-5: starting the PF-ODE at 1 − δ (test Gaussian, exact laws)",
-        "δ",
-        "KL",
+        "δ (units of t)",
+        "KL (nats)",
     )
     .loglog();
     let (mut rate_ok, mut heun_ok) = (true, true);

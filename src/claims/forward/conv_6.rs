@@ -96,8 +96,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let fig = Figure::new(
         "",
         "CONV-6: DPM-Solver-2 (VP-linear, test Gaussian), W2 of the exact output law",
-        "steps",
-        "W2",
+        "steps N",
+        "W2 (data units)",
     )
     .loglog()
     .with(Series::line("to p_t_min (the right target)", pts(&e_t)))

@@ -66,8 +66,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "FW-1: Itô isometry σ_t² = α_t²(σ_0²/α_0² + ∫_0^t g²/α²), adaptive quadrature",
-        "t / T",
-        "relative error",
+        "t / T (dimensionless)",
+        "relative error (dimensionless)",
     )
     .logy();
     let mut worst: f64 = 0.0;

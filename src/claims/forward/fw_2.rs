@@ -49,8 +49,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "FW-2: RK4 on the conditional-path ODE, error at t_end",
-        "steps",
-        "|x_N − (α x₀ + σ ε)|",
+        "steps N",
+        "|x_N − (α x₀ + σ ε)| (data units)",
     )
     .loglog();
     let mut worst_rhs: f64 = 0.0;

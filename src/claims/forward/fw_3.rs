@@ -88,8 +88,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "FW-3: Euler–Maruyama weak error (exact law on affine forms)",
-        "steps",
-        "|E x − α x₀| + |Var x − σ²|",
+        "steps N",
+        "|E x − α x₀| (data units) + |Var x − σ²| (data units²)",
     )
     .loglog();
     let mut worst_dev: f64 = 0.0;
@@ -168,8 +168,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig_cov = Figure::new(
         "two_time",
         "FW-3: Cov_ODE − Cov_SDE = σ_s(σ_t − α_tσ_s/α_s) (VP-linear)",
-        "t",
-        "covariance difference",
+        "t (T = 1)",
+        "covariance difference (data units²)",
     );
     let mut worst_cov: f64 = 0.0;
     let mut min_gap = f64::INFINITY;

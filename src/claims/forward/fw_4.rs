@@ -134,8 +134,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "residual_vs_x",
         "FW-4: Fokker–Planck residual on the 1-D mixture (VP-linear)",
-        "x",
-        "|residual| / max|∂_t p|",
+        "x (data units)",
+        "|residual| / max|∂_t p| (dimensionless)",
     )
     .logy();
     for t in [0.05, 0.3, 0.7] {
@@ -208,8 +208,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let fig_em = Figure::new(
         "em",
         "FW-4: Euler–Maruyama from the 1-D mixture, KS to p_1 (exact laws)",
-        "steps",
-        "KS",
+        "steps N",
+        "KS (dimensionless)",
     )
     .loglog()
     .with(Series::line(

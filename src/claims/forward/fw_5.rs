@@ -181,8 +181,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let fig = Figure::new(
         "pushforward",
         "FW-5: forward PF-ODE (RK4 in t) pushes p_0.01 to p_0.8: W1 to the exact p_0.8",
-        "steps",
-        "W1",
+        "steps N",
+        "W1 (data units)",
     )
     .loglog()
     .with(Series::line(

@@ -46,8 +46,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "FW-6: Tweedie identities on a 2-D mixture (VP-linear)",
-        "σ_t",
-        "max relative error",
+        "σ_t (data units)",
+        "max relative error (dimensionless)",
     )
     .loglog();
     let (mut w1, mut w2): (f64, f64) = (0.0, 0.0);

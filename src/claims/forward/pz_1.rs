@@ -30,8 +30,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "PZ-1: largest round-trip error per schedule",
-        "t / T",
-        "max relative error",
+        "t / T (dimensionless)",
+        "max relative error (dimensionless)",
     )
     .logy();
     for sch in all_continuous() {

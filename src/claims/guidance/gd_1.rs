@@ -57,8 +57,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "GD-1: W2 to p(x|c) at w = 1, exact time-t vs clean classifier",
-        "steps",
-        "W2(output, p(x|c))",
+        "steps N",
+        "W2(output, p(x|c)) (data units)",
     )
     .loglog();
     // `converging`: W2 to p(x|c) at the finest grid over W2 at the coarsest (≤ ½ for a first-order method

@@ -240,7 +240,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "",
         "GD-3: distance of CFG output to the tilted target vs w",
         "guidance scale w",
-        "distance to p(x|c)^w p(x)^(1−w)/Z",
+        "W2 or W1 to p(x|c)^w p(x)^(1−w)/Z (data units)",
     );
     // (key, w, d_N, bound 2e + accuracy)
     let mut rows: Vec<(String, f64, f64, f64)> = Vec::new();

@@ -60,7 +60,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "",
         "GD-4: scaled classifier guidance vs p(x) p(c|x)^w / Z",
         "guidance scale w",
-        "W1 to target",
+        "W1 to target (data units)",
     );
     // (dynamics, w, d_N, bound 2e + accuracy)
     let mut res: Vec<(&str, f64, f64, f64)> = Vec::new();

@@ -160,8 +160,8 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "prior",
         "LK-1: PF-ODE likelihood with the prior N(0, I) on OU: error vs T",
-        "T",
-        "|log p0 (ODE, prior) − log p0|",
+        "horizon T (OU time units)",
+        "|log p0 (ODE, prior) − log p0| (nats)",
     )
     .logy();
     let ts = [5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
@@ -203,8 +203,8 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
     let order_fig = Figure::new(
         "order",
         "LK-1: RK4 on (x, log-det), mixture at (0, 0): error vs steps",
-        "steps",
-        "|error| vs 8192 steps",
+        "steps N",
+        "|log p error| vs 8192 steps (nats)",
     )
     .loglog()
     .with(Series::line(

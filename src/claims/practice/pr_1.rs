@@ -47,8 +47,8 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "PR-1: exact output variance, crate vs diffusers (float64)",
-        "diffusers variance",
-        "crate variance",
+        "diffusers variance (data units²)",
+        "crate variance (data units²)",
     )
     .loglog();
     let mut pts = Vec::new();

@@ -39,8 +39,8 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "PR-2: W2 between DDPM(fixed_small) and DDIM(η=1), diffusers conventions",
-        "steps",
-        "W2 between the two output laws",
+        "steps N",
+        "W2 between the two output laws (data units)",
     )
     .loglog();
     let mut ancestral_err: f64 = 0.0;

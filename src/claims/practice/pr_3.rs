@@ -39,8 +39,8 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "PR-3: DDIM(η=0), linspace spacing: W2 to a Gaussian target",
-        "steps",
-        "W2(output, target)",
+        "steps N",
+        "W2(output, target) (data units)",
     )
     .loglog();
     let target = reference_target();

@@ -130,8 +130,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         let mut fig = Figure::new(
             &format!("{}-{flag}", cause.name()),
             format!("PR-5 {flag} ({}): exact W2 vs steps", cause.name()),
-            "steps",
-            "W2(output, data)",
+            "steps N",
+            "W2(output, data) (data units)",
         )
         .loglog();
         let mut lines = 0;

@@ -105,7 +105,7 @@ fn check(_ctx: &Ctx) -> Result<Evidence> {
         "",
         "PR-6: exact W2 vs steps, third-order branches",
         "steps N",
-        "W2(output, p_tmin)",
+        "W2(output, p_tmin) (data units)",
     )
     .loglog();
     let mut orders = Vec::new();

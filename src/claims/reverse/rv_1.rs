@@ -42,8 +42,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "RV-1: reverse SDE discretisations, exact W2 to p_{t_min} (Gaussian)",
-        "steps",
-        "W2",
+        "steps N",
+        "W2 (data units)",
     )
     .loglog();
     let mut slopes = Vec::new();

@@ -182,8 +182,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "RV-2: λ-family samplers, exact W2 to p_{t_min} (Gaussian); dashed: slide's λ²Δt",
-        "steps",
-        "W2",
+        "steps N",
+        "W2 (data units)",
     )
     .loglog();
     let (mut worst_order, mut min_gap): (f64, f64) = (0.0, f64::INFINITY);

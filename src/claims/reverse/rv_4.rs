@@ -123,8 +123,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let fig = Figure::new(
         "",
         "RV-4: KL of McAllester's Gaussian reverse kernel",
-        "Δt",
-        "KL",
+        "step Δt (units of t)",
+        "KL (nats)",
     )
     .loglog()
     .with(Series::line(

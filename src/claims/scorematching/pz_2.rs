@@ -51,7 +51,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "PZ-2: largest error/tolerance per schedule",
-        "t / T",
+        "t / T (dimensionless)",
         "max rel_err / (1e-13 · cancellation)",
     )
     .logy();

@@ -144,8 +144,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let fig = Figure::new(
         "",
         "PZ-3: EDM preconditioning (σ_d = 0.5) on whitened non-Gaussian data",
-        "σ",
-        "value",
+        "σ (data units)",
+        "value (c_out: data units; c_in: 1/data units; others dimensionless)",
     )
     .loglog()
     .with(Series::line("E‖F*‖²/d (exact)", f_pts))

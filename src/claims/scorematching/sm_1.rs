@@ -135,8 +135,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let fig = Figure::new(
         "line",
         "SM-1: ESM and ISM along a random line in θ (MLP, 2-D mixture, common random numbers)",
-        "u (θ = θ₀ + u·δ)",
-        "objective",
+        "u (dimensionless; θ = θ₀ + u·δ)",
+        "objective (1/data units²)",
     )
     .with(Series::line("ESM", ce))
     .with(Series::line("ISM", ci_))

@@ -347,8 +347,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let fig = Figure::new(
         "line",
         "SM-3: ε-loss and σ²-weighted ESM along a random line in θ (Gaussian, VP, t ~ U, exact)",
-        "u (θ = θ₀ + u·δ)",
-        "objective",
+        "u (dimensionless; θ = θ₀ + u·δ)",
+        "objective (dimensionless)",
     )
     .with(Series::line("E_t‖ε_θ − ε‖²", lp0))
     .with(Series::line("E_t[σ² J_ESM,t]", lp1))

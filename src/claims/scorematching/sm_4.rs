@@ -129,7 +129,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "",
         "SM-4: variance of the M-probe trace estimate (markers) vs formula/M (dashed)",
         "probes M",
-        "variance",
+        "variance (1/data units⁴)",
     )
     .loglog();
     let reps = ctx.scale.pick(2000, 20000);

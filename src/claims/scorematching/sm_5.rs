@@ -144,7 +144,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "",
         "SM-5: ‖P̂_SM − S⁻¹‖/‖S⁻¹‖ (Lyapunov solve vs Cholesky inverse)",
         "n (samples; d grows with n)",
-        "relative error",
+        "relative error (dimensionless)",
     )
     .loglog()
     .with(Series::line("score matching vs MLE precision", pts))

@@ -216,8 +216,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let fig = Figure::new(
         "",
         "SM-6: efficiency ratio R = J·Var of score matching vs MLE (double-well tilt family)",
-        "a (well separation)",
-        "R",
+        "well separation a (data units)",
+        "R (dimensionless)",
     )
     .logy()
     .with(Series::line("θ = 0 (quadrature)", r0))

@@ -51,8 +51,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "SM-7: CFM(θ)/ε-loss(θ) (markers, Gaussian exact) against (σ_t λ̇_t)² (dashed)",
-        "t / T",
-        "ratio",
+        "t / T (dimensionless)",
+        "ratio ((data units/t)²)",
     )
     .logy();
     for sch in all_continuous() {

@@ -62,7 +62,7 @@ pub(super) fn order_run(
         "",
         title,
         "steps N",
-        "mean |x_N − x_ref| over 5 starting points",
+        "mean |x_N − x_ref| over 5 starting points (data units)",
     )
     .loglog();
     let (mut worst, mut worst_what) = (0.0_f64, String::new());

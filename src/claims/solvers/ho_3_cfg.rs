@@ -47,8 +47,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "HO-3-CFG: pathwise error under classifier-free guidance vs NFE",
-        "NFE",
-        "mean |x_N − x_ref| over 5 starts",
+        "NFE (denoiser evaluations)",
+        "mean |x_N − x_ref| over 5 starts (data units)",
     )
     .loglog();
     let mut at8: Vec<(Sampler, usize, f64)> = Vec::new();

@@ -37,15 +37,15 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig_a = Figure::new(
         "gaussian",
         "WP-1 (a): exact W2 to p_{t_min} vs NFE, power-law Gaussian d = 64",
-        "NFE",
-        "W2 (exact, via forms)",
+        "NFE (denoiser evaluations)",
+        "exact W2, via forms (data units)",
     )
     .loglog();
     let mut fig_b = Figure::new(
         "mixture",
         "WP-1 (b): pathwise error vs NFE, 2-D mixture (ODE samplers)",
-        "NFE",
-        "mean ‖x_N − x_ref‖",
+        "NFE (denoiser evaluations)",
+        "mean ‖x_N − x_ref‖ (data units)",
     )
     .loglog();
     // (a) exact laws.
@@ -125,8 +125,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig_c = Figure::new(
         "mixture-exact",
         "WP-1 (c): exact W2 to p_{t_min} vs NFE, 1-D three-mode mixture (law1d)",
-        "NFE",
-        "W2 (exact, law1d)",
+        "NFE (denoiser evaluations)",
+        "exact W2, law1d (data units)",
     )
     .loglog();
     let mut slopes = Table::new(

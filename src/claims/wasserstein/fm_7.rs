@@ -215,7 +215,7 @@ fn mixture_part(ctx: &Ctx, ev: Evidence) -> Result<Evidence> {
             path.push((w[1], *x));
         }
     }
-    let mut traj = Figure::new("trajectories", "PF-ODE trajectories, 1-D three-mode mixture (VP-linear): deciles of p₁ at t = 1 to t = 0.001", "t", "x(t)");
+    let mut traj = Figure::new("trajectories", "PF-ODE trajectories, 1-D three-mode mixture (VP-linear): deciles of p₁ at t = 1 to t = 0.001", "t (T = 1)", "x(t) (data units)");
     for (k, path) in paths.into_iter().enumerate() {
         traj = traj.with(Series {
             markers: false,
@@ -225,8 +225,8 @@ fn mixture_part(ctx: &Ctx, ev: Evidence) -> Result<Evidence> {
     let map_fig = Figure::new(
         "ot1d",
         "1-D: PF-ODE map Ψ_{1→ε} = monotone OT map F_ε⁻¹∘F₁",
-        "x at t = 1",
-        "image at t = 0.001",
+        "x at t = 1 (data units)",
+        "image at t = 0.001 (data units)",
     )
     .with(Series {
         markers: false,

@@ -64,7 +64,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "",
         "PG-DECOMP: error components at NFE 1000, ε = 1e-3, N(0,I) init",
         "scheme index",
-        "W2",
+        "W2 (data units)",
     )
     .logy();
     let (mut f_i, mut f_d, mut f_t, mut f_tot) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -53,8 +53,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "PG-FIG1-LEFT: W2(sampler at t, p_t), NFE 1000, ε = 0, N(0,I)",
-        "forward time t",
-        "W2 to p_t",
+        "forward time t (T = 1)",
+        "W2 to p_t (data units)",
     )
     .logy();
     let mut curves: Vec<(String, Vec<(f64, f64)>)> = Vec::new();

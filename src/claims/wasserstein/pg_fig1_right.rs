@@ -57,8 +57,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "PG-FIG1-RIGHT: W2(output, p_0) vs ε, NFE 1000, N(0,I) (ε = 0 plotted at 1e-6)",
-        "truncation time ε",
-        "W2 to p_0",
+        "truncation time ε (units of t)",
+        "W2 to p_0 (data units)",
     )
     .loglog();
     let (mut worst, mut worst_what, mut compared) = (0.0_f64, String::new(), 0);

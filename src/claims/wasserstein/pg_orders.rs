@@ -101,7 +101,7 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
         "",
         "PG-ORDERS: discretisation error W2(scheme from p_T, p_ε) vs grid points",
         "grid points N",
-        "W2 to p_ε",
+        "W2 to p_ε (data units)",
     )
     .loglog();
     let (mut worst, mut worst_what) = (0.0_f64, String::new());

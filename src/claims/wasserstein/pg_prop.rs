@@ -135,8 +135,8 @@ fn check(ctx: &Ctx) -> Result<Evidence> {
     let mut fig = Figure::new(
         "",
         "PG-PROP: W2(exact sampler from N(0,I) at t, p_t), SDE ≤ ODE",
-        "forward time t",
-        "W2 to p_t",
+        "forward time t (T = 1)",
+        "W2 to p_t (data units)",
     )
     .logy();
     let (mut s_pts, mut o_pts) = (Vec::new(), Vec::new());

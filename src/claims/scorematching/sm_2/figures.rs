@@ -44,7 +44,7 @@ pub(super) fn line<R: Rng + ?Sized>(g: &Gaussian, sch: &VpLinear, rng: &mut R) -
             s.1.push((u, v));
         }
     }
-    let mut line = Figure::new("line", "SM-2: objectives along a random line in θ (Gaussian d=4, VP t=0.3, exact): parallel curves", "u (θ = θ₀ + u·δ)", "objective");
+    let mut line = Figure::new("line", "SM-2: objectives along a random line in θ (Gaussian d=4, VP t=0.3, exact): parallel curves", "u (dimensionless; θ = θ₀ + u·δ)", "objective (1/data units²)");
     for (name, pts) in series {
         line = line.with(Series::line(name, pts));
     }
@@ -80,8 +80,8 @@ pub(super) fn constant(
     Ok(Figure::new(
         "constant",
         "SM-2: the DSM − ESM constant C_t (VP-linear)",
-        "t",
-        "value",
+        "t (T = 1)",
+        "value (1/data units²)",
     )
     .loglog()
     .with(Series::line("C_t, Gaussian d=4", c_pts))

@@ -139,8 +139,8 @@ pub(super) fn run(scale: Scale, nfes: &[usize], sp: &Spec, tally: &mut Tally) ->
     let mut fig = Figure::new(
         "",
         "PG-TABLE: W2(output, p_data) vs NFE, ε = 1e-4, N(0,I) (dashed: printed)",
-        "NFE",
-        "W2 to p_data",
+        "NFE (denoiser evaluations)",
+        "W2 to p_data (data units)",
     )
     .loglog();
     let mut curves: std::collections::BTreeMap<String, (Points, Points)> = Default::default();
