@@ -225,6 +225,28 @@ pub fn run_exact(
     run_exact_with(Simd::Auto, sampler, schedule, times, x, target)
 }
 
+/// [`run_exact`], with `observe(k, x)` seeing the state after `k` steps (as
+/// [`Sampler::run_observed`](crate::sampler::Sampler::run_observed); a row no value contributes to is a zero
+/// row here, an empty one there).
+pub fn run_exact_observed(
+    sampler: Sampler,
+    schedule: &dyn Schedule,
+    times: &[f64],
+    x: &Form,
+    target: &Gaussian,
+    observe: &mut dyn FnMut(usize, &Form),
+) -> Result<Form> {
+    run_lanes(
+        Simd::Auto,
+        sampler,
+        schedule,
+        times,
+        x,
+        target,
+        Some(observe),
+    )
+}
+
 /// [`run_exact`] with the replay compiled for `simd` (benchmarks and the cross-instruction-set test).
 pub fn run_exact_with(
     simd: Simd,
@@ -234,12 +256,27 @@ pub fn run_exact_with(
     x: &Form,
     target: &Gaussian,
 ) -> Result<Form> {
+    run_lanes(simd, sampler, schedule, times, x, target, None)
+}
+
+fn run_lanes(
+    simd: Simd,
+    sampler: Sampler,
+    schedule: &dyn Schedule,
+    times: &[f64],
+    x: &Form,
+    target: &Gaussian,
+    mut observe: Option<Observer>,
+) -> Result<Form> {
     let d = x.dim();
     ensure!(
         d == target.dim(),
         "the start form has {d} coordinates, the target {}",
         target.dim()
     );
+    if let Some(observe) = observe.as_mut() {
+        observe(0, x);
+    }
     if times.len() < 2 {
         return Ok(x.clone()); // no step (as `Sampler::run`)
     }
@@ -270,7 +307,11 @@ pub fn run_exact_with(
     let mut regs: Vec<[f64; WIDTH]> = Vec::new();
     let mut spare: Vec<Slot> = Vec::new();
     let tape = Rc::new(RefCell::new(Tape::default()));
-    for (w, max_order) in times.windows(2).zip(sampler.order_caps(schedule, times)) {
+    for (k, (w, max_order)) in times
+        .windows(2)
+        .zip(sampler.order_caps(schedule, times))
+        .enumerate()
+    {
         let leg = Leg {
             sampler,
             from: w[0],
@@ -297,19 +338,30 @@ pub fn run_exact_with(
         );
         execute(simd, &tape, &slots, &mu, &lambda, &mut regs, &mut spare);
         std::mem::swap(&mut slots, &mut spare);
+        if let Some(observe) = observe.as_mut() {
+            observe(k + 1, &to_form(&slots[0], d));
+        }
     }
-    let state = &slots[0];
-    let stride = 1 + state.rows;
+    Ok(to_form(&slots[0], d))
+}
+
+/// What sees the state after each step (`run_exact_observed`).
+type Observer<'a> = &'a mut dyn FnMut(usize, &Form);
+
+/// A slot's first `d` coordinates as a [`Form`].
+fn to_form(slot: &Slot, d: usize) -> Form {
+    let stride = 1 + slot.rows;
     let row = |r: usize| -> Vec<f64> {
-        (0..lanes)
-            .flat_map(|l| state.data[l * stride + r])
+        slot.data
+            .chunks(stride)
+            .flat_map(|lane| lane[r])
             .take(d)
             .collect()
     };
-    Ok(Form {
+    Form {
         c: row(0),
         a: (1..stride).map(row).collect(),
-    })
+    }
 }
 
 /// The instruction set the replay is compiled for. The results are the same bits on every one (IEEE

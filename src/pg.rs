@@ -15,7 +15,7 @@
 //! * [`sde_variance_from_n0`], [`ode_variance_from_n0`], [`marginal_variance`]: the closed-form laws of
 //!   the continuous samplers.
 
-use crate::algebra::{Form, FormNoise};
+use crate::algebra::Form;
 use crate::metrics::{kl_commuting, w2_commuting};
 use crate::sampler::Sampler;
 use crate::schedule::Schedule;
@@ -395,12 +395,12 @@ pub fn engine_path(
         &times[..]
     };
     let mut path = Vec::with_capacity(times.len());
-    scheme.sampler.run_observed(
+    crate::lanes::run_exact_observed(
+        scheme.sampler,
         &PgVp::default(),
         run_times,
-        initial_form(data, init),
+        &initial_form(data, init),
         data,
-        &mut FormNoise::after(1),
         &mut |k, x: &Form| {
             path.push((
                 run_times[k],
@@ -410,7 +410,7 @@ pub fn engine_path(
                 },
             ))
         },
-    );
+    )?;
     if let Some(d) = div {
         path.push((eps, d));
     }

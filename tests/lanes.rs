@@ -4,7 +4,7 @@
 //! `Form`s returns (bit for bit; an empty row of a form is a zero row of a lane).
 
 use diffusion_claims::algebra::{Form, FormNoise};
-use diffusion_claims::lanes::{run_exact, run_exact_with, Simd};
+use diffusion_claims::lanes::{run_exact, run_exact_observed, run_exact_with, Simd};
 use diffusion_claims::sampler::{DdpmVariance, Sampler};
 use diffusion_claims::schedule::{CosineVp, Edm, Schedule, SubVp, VpLinear};
 use diffusion_claims::target::Gaussian;
@@ -200,5 +200,43 @@ proptest! {
         let times = sampler.conventional_grid(&sch, 1.0, 1e-3, steps).unwrap();
         let (a, s) = (sch.alpha(1.0), sch.sigma(1.0));
         check(sampler, &sch, &times, &target, Form::marginal(&target, a, s));
+    }
+}
+
+#[test]
+fn lanes_observe_every_step_as_the_forms_do() {
+    let sch = VpLinear::default();
+    let target = &targets()[1];
+    for sampler in [
+        Sampler::Ddpm(DdpmVariance::Small),
+        Sampler::DpmSolverPp3M { corrected: false },
+        Sampler::HeunT,
+    ] {
+        let times = sampler.conventional_grid(&sch, 1.0, 1e-3, 7).unwrap();
+        let x = Form::marginal(target, sch.alpha(1.0), sch.sigma(1.0));
+        let mut forms = Vec::new();
+        sampler.run_observed(
+            &sch,
+            &times,
+            x.clone(),
+            target,
+            &mut FormNoise::after(1),
+            &mut |k, f: &Form| forms.push((k, f.clone())),
+        );
+        let mut lanes = Vec::new();
+        run_exact_observed(sampler, &sch, &times, &x, target, &mut |k, f| {
+            lanes.push((k, f.clone()))
+        })
+        .unwrap();
+        assert_eq!(
+            lanes.len(),
+            times.len(),
+            "{}: one observation per grid time",
+            sampler.label()
+        );
+        for ((kl, fl), (kf, ff)) in lanes.iter().zip(&forms) {
+            assert_eq!(kl, kf);
+            assert_same(fl, ff, &format!("{} after {kl} steps", sampler.label()));
+        }
     }
 }
