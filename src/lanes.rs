@@ -12,7 +12,8 @@
 //!
 //! Each coordinate sees the operations of the `Form` route in the same order, so [`run_exact`] returns the
 //! very `Form` that [`crate::sampler::Sampler::run`] with [`FormNoise`](crate::algebra::FormNoise) returns,
-//! bit for bit (`tests/lanes.rs` checks it for every sampler). The recording is faithful because a step's
+//! bit for bit (`tests/lanes.rs` checks it for every sampler; a noise row that no value contributes to is
+//! a row of zeros here where a `Form` leaves it empty). The recording is faithful because a step's
 //! control flow cannot depend on its values: an [`Algebra`] only forms linear combinations.
 
 use crate::algebra::{
