@@ -5,6 +5,7 @@
 
 use diffusion_claims::algebra::{Form, FormNoise};
 use diffusion_claims::lanes::{run_exact, run_exact_observed, run_exact_with, Simd};
+use diffusion_claims::pg::PgVp;
 use diffusion_claims::sampler::{DdpmVariance, Sampler};
 use diffusion_claims::schedule::{CosineVp, Edm, Schedule, SubVp, VpLinear};
 use diffusion_claims::target::Gaussian;
@@ -110,6 +111,8 @@ fn lanes_equal_forms_for_every_sampler_schedule_and_grid() {
         (Box::new(CosineVp), vec![1e-3]),
         (Box::new(SubVp::default()), vec![1e-3]),
         (Box::new(Edm), vec![1e-3]),
+        // g² stays finite at t = 0, so Heun and RK4 evaluate the closed-form score at σ = 0 (the score op).
+        (Box::new(PgVp::default()), vec![1e-3, 0.0]),
     ];
     let mut runs = 0;
     for sampler in every_sampler() {
