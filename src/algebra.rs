@@ -248,9 +248,9 @@ impl Noise<Form> for FormNoise {
         let m = live.len();
         let d = live[0].dim();
         let k_max = live.iter().map(|f| f.a.len()).max().unwrap_or(0);
-        if k_max <= m {
-            // Already as short as a fresh basis would be (e.g. deterministic samplers).
-            self.next = k_max;
+        let compress;
+        (compress, self.next) = rebase_rule(m, k_max);
+        if !compress {
             return;
         }
         if m == 1 {
@@ -264,7 +264,6 @@ impl Noise<Form> for FormNoise {
             }
             root.iter_mut().for_each(|r| *r = r.sqrt());
             f.a = vec![root];
-            self.next = 1;
             return;
         }
         let mut new_a = vec![vec![vec![0.0; d]; m]; m];
@@ -291,7 +290,18 @@ impl Noise<Form> for FormNoise {
         for (f, a) in live.iter_mut().zip(new_a) {
             f.a = a;
         }
-        self.next = m;
+    }
+}
+
+/// The rebase rule at a step boundary, for m live values whose forms have at most `k_max` noise
+/// components: re-express them in a fresh basis of m components only when that is shorter (k_max > m;
+/// deterministic samplers never do). Returns (compress?, the next fresh component). Shared by
+/// [`FormNoise`] and the lanes' recording.
+pub(crate) fn rebase_rule(m: usize, k_max: usize) -> (bool, usize) {
+    if k_max > m {
+        (true, m)
+    } else {
+        (false, k_max)
     }
 }
 
@@ -340,7 +350,7 @@ fn cholesky_psd(g: &[f64], l: &mut [f64], m: usize, tol: f64) {
 
 /// The gain k = α λ / (α² λ + σ²) of the exact Gaussian denoiser x̂₀ = μ + k (x − α μ) on an eigen-
 /// coordinate of variance λ (CLAIMS §2.1); at σ = 0 its limit, 1/α where λ > 0 and 0 where λ = 0 (the data
-/// sit at μ there). The one place of the formula: [`Form`]s and [`crate::lanes`] both call it.
+/// sit at μ there). The one place of the formula (through [`denoiser_affine`]).
 #[inline(always)]
 pub fn denoiser_gain(alpha: f64, sigma: f64, lambda: f64) -> f64 {
     if sigma == 0.0 {
@@ -354,11 +364,26 @@ pub fn denoiser_gain(alpha: f64, sigma: f64, lambda: f64) -> f64 {
     }
 }
 
-/// The variance α² λ + σ² of the noised marginal p_t on an eigen-coordinate of variance λ; the exact
-/// score there is −(x − α μ)/(α² λ + σ²), i.e. x ↦ k x + b with k = −1/v, b = α μ / v.
+/// The exact Gaussian denoiser on an eigen-coordinate (mean μ, variance λ) as x̂₀ = k x + b:
+/// k = [`denoiser_gain`], b = (1 − kα) μ. Called by [`Form`]s and [`crate::lanes`].
+#[inline(always)]
+pub fn denoiser_affine(alpha: f64, sigma: f64, lambda: f64, mu: f64) -> (f64, f64) {
+    let k = denoiser_gain(alpha, sigma, lambda);
+    (k, (1.0 - k * alpha) * mu)
+}
+
+/// The variance α² λ + σ² of the noised marginal p_t on an eigen-coordinate of variance λ.
 #[inline(always)]
 pub fn marginal_variance(alpha: f64, sigma: f64, lambda: f64) -> f64 {
     alpha * alpha * lambda + sigma * sigma
+}
+
+/// The exact score on an eigen-coordinate (mean μ, variance λ), −(x − α μ)/v with v = α² λ + σ², as
+/// k x + b: k = −1/v, b = α μ / v. Called by [`Form`]s and [`crate::lanes`].
+#[inline(always)]
+pub fn score_affine(alpha: f64, sigma: f64, lambda: f64, mu: f64) -> (f64, f64) {
+    let v = marginal_variance(alpha, sigma, lambda);
+    (-1.0 / v, alpha * mu / v)
 }
 
 /// The exact Gaussian denoiser in Σ's eigenbasis: x̂₀_i = μ_i + k_i (x_i − α μ_i),
@@ -373,40 +398,34 @@ impl Denoiser<Form> for Gaussian {
                 &rotated
             }
         };
-        let k: Vec<f64> = self
+        let (k, b): (Vec<f64>, Vec<f64>) = self
             .eigvals
             .iter()
-            .map(|l| denoiser_gain(alpha, sigma, *l))
-            .collect();
-        // x̂₀ = k x + (1 − k α) μ.
-        let b: Vec<f64> = k
-            .iter()
             .zip(mu.iter())
-            .map(|(k, m)| (1.0 - k * alpha) * m)
-            .collect();
+            .map(|(l, m)| denoiser_affine(alpha, sigma, *l, *m))
+            .unzip();
         x.diag_affine(&k, &b)
     }
     /// ∇log p_t(x) = −(x − αμ)/(α²λ + σ²) per eigen-coordinate (p_t = N(αμ, α²Λ + σ²I)); none where
     /// α²λ + σ² = 0 (a zero eigenvalue at σ = 0: the score is infinite there).
     fn score(&self, x: &Form, alpha: f64, sigma: f64) -> Option<Form> {
-        let var: Vec<f64> = self
+        if self
             .eigvals
             .iter()
-            .map(|l| marginal_variance(alpha, sigma, *l))
-            .collect();
-        if var.iter().any(|v| *v <= 0.0) {
+            .any(|l| marginal_variance(alpha, sigma, *l) <= 0.0)
+        {
             return None;
         }
         let mu = match &self.eigvecs {
             None => self.mean.clone(),
             Some(_) => self.eigen_mean(),
         };
-        let k: Vec<f64> = var.iter().map(|v| -1.0 / v).collect();
-        let b: Vec<f64> = var
+        let (k, b): (Vec<f64>, Vec<f64>) = self
+            .eigvals
             .iter()
             .zip(mu.iter())
-            .map(|(v, m)| alpha * m / v)
-            .collect();
+            .map(|(l, m)| score_affine(alpha, sigma, *l, *m))
+            .unzip();
         Some(x.diag_affine(&k, &b))
     }
 }

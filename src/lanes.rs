@@ -17,7 +17,8 @@
 //! control flow cannot depend on its values: an [`Algebra`] only forms linear combinations.
 
 use crate::algebra::{
-    denoiser_gain, marginal_variance, rebase_factor, Algebra, Denoiser, Form, Noise,
+    denoiser_affine, marginal_variance, rebase_factor, rebase_rule, score_affine, Algebra,
+    Denoiser, Form, Noise,
 };
 use crate::sampler::{advance, History, Leg, Sampler, Span};
 use crate::schedule::Schedule;
@@ -168,16 +169,14 @@ impl Noise<Reg> for RecordingNoise {
     fn rebase(&mut self, live: &mut [&mut Reg]) {
         let m = live.len();
         let k_max = live.iter().map(|r| r.rows).max().unwrap_or(0);
-        let compress = k_max > m;
+        let compress;
+        (compress, self.next) = rebase_rule(m, k_max);
         let tape = Rc::clone(&live[0].tape);
         let mut tape = tape.borrow_mut();
         tape.live = live.iter().map(|r| r.id).collect();
         tape.compress = compress;
         if compress {
             live.iter_mut().for_each(|r| r.rows = m);
-            self.next = m;
-        } else {
-            self.next = k_max;
         }
     }
 }
@@ -526,13 +525,9 @@ fn apply(
             alpha,
             sigma,
         } => {
-            let mut k = [0.0; WIDTH];
+            let (mut k, mut b) = ([0.0; WIDTH], [0.0; WIDTH]);
             for j in 0..WIDTH {
-                k[j] = denoiser_gain(*alpha, *sigma, lambda[j]);
-            }
-            let mut b = [0.0; WIDTH];
-            for j in 0..WIDTH {
-                b[j] = (1.0 - k[j] * alpha) * mu[j];
+                (k[j], b[j]) = denoiser_affine(*alpha, *sigma, lambda[j], mu[j]);
             }
             diag_affine(regs, stride, rows[*input], *input, *out, &k, &b);
         }
@@ -544,9 +539,7 @@ fn apply(
         } => {
             let (mut k, mut b) = ([0.0; WIDTH], [0.0; WIDTH]);
             for j in 0..WIDTH {
-                let v = marginal_variance(*alpha, *sigma, lambda[j]);
-                k[j] = -1.0 / v;
-                b[j] = alpha * mu[j] / v;
+                (k[j], b[j]) = score_affine(*alpha, *sigma, lambda[j], mu[j]);
             }
             diag_affine(regs, stride, rows[*input], *input, *out, &k, &b);
         }
